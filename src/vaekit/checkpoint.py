@@ -1,0 +1,192 @@
+"""Run directories (format version 1): data, not code.
+
+  runs/NAME/
+    config.json        {"format": "vaekit-run", "format_version": 1, "vaekit_version",
+                        "model", "data", "train"}
+    model.safetensors  weights of the unwrapped model
+    trainer_state.pt   everything needed to resume: weights, optimizer, epoch, step, RNG
+                       states -- tensors and plain values only, loaded with weights_only=True
+    metrics.jsonl      one JSON object per line (per epoch)
+    figures/           what the commands drew
+
+Each file is replaced atomically. trainer_state.pt carries its own copy of the weights so
+that a resume point is always one consistent file, whatever moment a crash hits.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from vaekit import __version__
+from vaekit.config import RunConfig, config_from_dict, config_to_dict
+from vaekit.errors import CheckpointError, ConfigError
+from vaekit.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from vaekit.models.build import build_vae
+from vaekit.models.vae import VAE
+
+FORMAT = "vaekit-run"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+STATE_FILE = "trainer_state.pt"
+METRICS_FILE = "metrics.jsonl"
+
+
+@dataclass
+class Run:
+    """A loaded run directory."""
+
+    path: Path
+    config: RunConfig
+    model: VAE
+    metrics: list[dict[str, Any]]
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def save_config(run_dir: Path, config: RunConfig) -> None:
+    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "vaekit_version": __version__}
+    doc.update(config_to_dict(config))
+    atomic_write_json(run_dir / CONFIG_FILE, doc)
+
+
+def save_weights(run_dir: Path, model: torch.nn.Module, *, step: int) -> None:
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    atomic_write_bytes(run_dir / WEIGHTS_FILE, st_save(tensors, metadata={"step": str(step)}))
+
+
+def save_trainer_state(run_dir: Path, state: dict[str, Any]) -> None:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(run_dir / STATE_FILE, buffer.getvalue())
+
+
+def save_metrics(run_dir: Path, rows: list[dict[str, Any]]) -> None:
+    atomic_write_text(run_dir / METRICS_FILE, "".join(json.dumps(r) + "\n" for r in rows))
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def load_config(run_dir: str | Path) -> RunConfig:
+    run_dir = Path(run_dir)
+    path = run_dir / CONFIG_FILE
+    if not run_dir.is_dir():
+        raise CheckpointError(f"run directory not found: {run_dir}")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(
+            f"{run_dir} is not a vaekit run directory (no {CONFIG_FILE})"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: unreadable ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a vaekit run config (format is not {FORMAT!r})")
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: run format_version {version!r} is not supported by vaekit {__version__} "
+            f"(it reads version {FORMAT_VERSION})"
+        )
+    try:
+        return config_from_dict(doc)
+    except ConfigError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+
+
+def load_weights(run_dir: Path, model: torch.nn.Module) -> int:
+    """Load model.safetensors into `model`; returns the step it was saved at."""
+    path = run_dir / WEIGHTS_FILE
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointError(f"{run_dir}: missing {WEIGHTS_FILE}") from None
+    try:
+        tensors = st_load(data)
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise CheckpointError(f"{path}: not a valid safetensors file ({exc})") from None
+    load_state_dict_checked(model, tensors, str(path))
+    try:
+        with safe_open(str(path), "pt") as fh:
+            return int((fh.metadata() or {}).get("step", 0))
+    except (SafetensorError, ValueError, OSError):
+        return 0
+
+
+def load_state_dict_checked(model: torch.nn.Module, tensors: dict, where: str) -> None:
+    """Like load_state_dict(strict=True), but every mismatch is a one-line CheckpointError."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{where}: weights do not match the config's model "
+            f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
+    for name, tensor in tensors.items():
+        if not isinstance(tensor, torch.Tensor) or tensor.shape != expected[name].shape:
+            got = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor)
+            raise CheckpointError(
+                f"{where}: weight {name} has shape {got}, the config's model needs "
+                f"{tuple(expected[name].shape)}"
+            )
+        if not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{where}: weight {name} holds NaN or infinite values")
+    model.load_state_dict(tensors)
+
+
+def load_trainer_state(run_dir: Path) -> dict[str, Any]:
+    """trainer_state.pt, loaded with weights_only=True: no code is ever unpickled."""
+    path = run_dir / STATE_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{run_dir}: missing {STATE_FILE}; cannot resume")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: refused or unreadable ({first[:200]})") from None
+    if not isinstance(state, dict) or not {"model", "optimizer", "epoch", "step"} <= set(state):
+        raise CheckpointError(f"{path}: not a vaekit trainer state")
+    return state
+
+
+def load_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / METRICS_FILE
+    if not path.is_file():
+        return []
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise CheckpointError(f"{path}: line {n} is not JSON") from None
+    return rows
+
+
+def load_run(run_dir: str | Path, *, map_location: str | torch.device = "cpu") -> Run:
+    """Rebuild the model from config.json and load its weights; nothing else is needed."""
+    run_dir = Path(run_dir)
+    config = load_config(run_dir)
+    model = build_vae(config.model)
+    load_weights(run_dir, model)
+    model.to(map_location).eval()
+    return Run(path=run_dir, config=config, model=model, metrics=load_metrics(run_dir))
+
+
+def load(run_dir: str | Path) -> VAE:
+    """The trained model of a run directory, in eval mode on the CPU."""
+    return load_run(run_dir).model
+

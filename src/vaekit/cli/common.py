@@ -1,0 +1,94 @@
+"""Shared CLI plumbing: config flags that map onto config fields, error handling, output."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+from vaekit.config import SECTIONS, RunConfig, apply_overrides, config_from_dict, load_toml
+
+# flag -> (config key, argparse kwargs). Defaults are NOT restated here: a flag that is not
+# given leaves the config (defaults from config.py, a TOML file, or a resumed run) alone.
+CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "--data": ("data.name", {"help": "dataset name (mnist, fashion-mnist, digits, ...)"}),
+    "--data-path": ("data.path", {"help": "folder holding the dataset's files (searched first)"}),
+    "--binarize": ("data.binarize", {"choices": ["none", "dynamic"],
+                                     "help": "dynamic: resample binary pixels every batch"}),
+    "--limit-train": ("data.limit_train", {"type": int, "help": "use the first N train examples"}),
+    "--limit-test": ("data.limit_test", {"type": int, "help": "use the first N test examples"}),
+    "--model": ("model.arch", {"help": "architecture (dense)"}),
+    "--latent-dim": ("model.latent_dim", {"type": int, "help": "dimensions of z"}),
+    "--hidden": ("model.hidden", {"type": int, "nargs": "+", "help": "hidden layer sizes"}),
+    "--activation": ("model.activation", {"help": "relu, tanh, elu, gelu, leaky_relu"}),
+    "--likelihood": ("model.likelihood", {"choices": ["gaussian", "bernoulli"],
+                                          "help": "gaussian = summed squared error; "
+                                                  "bernoulli = summed BCE"}),
+    "--autoencoder": ("model.autoencoder", {"action": "store_const", "const": True,
+                                            "help": "plain auto-encoder: no sampling, no KL"}),
+    "--epochs": ("train.epochs", {"type": int, "help": "total epochs (also when resuming)"}),
+    "--batch-size": ("train.batch_size", {"type": int, "help": "examples per step"}),
+    "--lr": ("train.lr", {"type": float, "help": "Adam learning rate"}),
+    "--beta": ("train.beta", {"type": float, "help": "weight on the KL term"}),
+    "--seed": ("train.seed", {"type": int, "help": "random seed"}),
+    "--grad-clip-norm": ("train.grad_clip_norm", {"type": float,
+                                                  "help": "clip the gradient norm"}),
+    "--device": ("train.device", {"help": "cpu, cuda, mps or auto"}),
+}
+
+
+def _default_of(key: str) -> Any:
+    section, name = key.split(".")
+    for f in dataclasses.fields(SECTIONS[section]):
+        if f.name == name:
+            return f.default
+    return None  # pragma: no cover
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("configuration (defaults from vaekit.config)")
+    group.add_argument("--config", metavar="FILE.toml", help="TOML file with [model] [data] "
+                       "[train] tables")
+    group.add_argument("--set", metavar="SECTION.KEY=VALUE", action="append", default=[],
+                       dest="overrides", help="override any config field; repeatable")
+    for flag, (key, kwargs) in CONFIG_FLAGS.items():
+        kwargs = dict(kwargs)
+        kwargs["help"] = f"{kwargs['help']} [{key}, default: {_default_of(key)}]"
+        group.add_argument(flag, dest=key.replace(".", "__"), default=None, **kwargs)
+
+
+def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
+    """Config precedence: base (defaults or resumed run) < --config < flags < --set."""
+    cfg = base or RunConfig()
+    if args.config:
+        cfg = load_toml(args.config, base=cfg)
+    nested: dict[str, dict[str, Any]] = {}
+    for key, _ in CONFIG_FLAGS.values():
+        value = getattr(args, key.replace(".", "__"))
+        if value is not None:
+            section, name = key.split(".")
+            nested.setdefault(section, {})[name] = value
+    cfg = config_from_dict(nested, base=cfg)
+    return apply_overrides(cfg, args.overrides)
+
+
+def changed_keys(args: argparse.Namespace) -> list[str]:
+    """The config keys the command line sets (flags and --set)."""
+    keys = [k for k, _ in CONFIG_FLAGS.values() if getattr(args, k.replace(".", "__")) is not None]
+    keys += [item.split("=", 1)[0].strip() for item in args.overrides]
+    return keys
+
+
+def say(text: str) -> None:
+    """Command output for humans goes to stdout."""
+    print(text, flush=True)
+
+
+def figures_dir(run_dir: str | Path) -> Path:
+    return Path(run_dir) / "figures"
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)

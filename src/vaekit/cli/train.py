@@ -1,0 +1,70 @@
+"""vaekit train: train a model, write the run directory and its loss curves."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from pathlib import Path
+
+from vaekit.cli.common import add_config_flags, changed_keys, config_from_args, figures_dir, say
+from vaekit.errors import ConfigError, VaekitError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", metavar="RUN_DIR", help="run directory to create "
+                   "(default: runs/DATA-ARCH-TIMESTAMP)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR up to "
+                   "--epochs; only train.* settings may change")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_config_flags(p)
+
+
+def _target(args: argparse.Namespace, cfg) -> Path:
+    if args.out:
+        return Path(args.out)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{cfg.data.name}-{cfg.model.arch}-{stamp}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from vaekit.checkpoint import load_config
+    from vaekit.training.trainer import train
+    from vaekit.viz.curves import save_loss_curves
+
+    if args.resume:
+        if args.out and Path(args.out) != Path(args.resume):
+            raise ConfigError("--resume continues in its own run directory; drop --out")
+        not_train = [k for k in changed_keys(args) if not k.startswith("train.")]
+        if not_train:
+            raise ConfigError(f"cannot change {not_train[0]} when resuming (only train.* keys)")
+        run_dir = Path(args.resume)
+        config = config_from_args(args, base=load_config(run_dir))
+    else:
+        config = config_from_args(args)
+        run_dir = _target(args, config)
+        if (run_dir / "config.json").exists():
+            if not args.overwrite:
+                raise VaekitError(
+                    f"{run_dir} already holds a run; use --resume {run_dir} to continue it "
+                    "or --overwrite to replace it"
+                )
+            shutil.rmtree(run_dir)
+    say(f"training {'(resumed) ' if args.resume else ''}-> {run_dir}")
+    try:
+        result = train(config, run_dir, resume=bool(args.resume), progress=not args.quiet)
+    except KeyboardInterrupt:
+        say(f"interrupted; the last completed epoch is saved. Continue with: "
+            f"vaekit train --resume {run_dir}")
+        return 130
+    if result.metrics:
+        save_loss_curves(result.metrics, figures_dir(run_dir) / "loss.png")
+        last = result.metrics[-1]["test"]
+        say(
+            f"epoch {result.metrics[-1]['epoch']}: test loss {last['loss']:.2f} nats per example "
+            f"(reconstruction {last['reconstruction']:.2f}, KL {last['kl']:.2f})"
+        )
+    say(f"wrote {run_dir}/ (config.json, model.safetensors, trainer_state.pt, metrics.jsonl, "
+        "figures/loss.png)")
+    return 0

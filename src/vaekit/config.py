@@ -1,0 +1,244 @@
+"""Configuration: frozen dataclasses whose field defaults are the defaults.
+
+One source of truth (as nanoGPT's GPTConfig): the command line, TOML files and
+`--set section.key=value` overrides all land here, and the resolved `RunConfig` is saved
+in every run directory (config.json) and rebuilds the model from it. Unknown keys and
+values of the wrong type are `ConfigError`s, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vaekit.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The VAE's parts. Sizes are in units (neurons), `latent_dim` in dimensions of z."""
+
+    arch: str = "dense"  # encoder/decoder family: see vaekit.models.build.ARCHITECTURES
+    latent_dim: int = 5  # the seed's default
+    hidden: tuple[int, ...] = (400,)  # dense hidden layers, encoder order (decoder mirrors)
+    activation: str = "relu"
+    likelihood: str = "gaussian"  # gaussian: squared error summed over pixels; bernoulli: BCE
+    autoencoder: bool = False  # plain AE: same encoder/decoder, no sampling, no KL
+    log_std_min: float = -10.0  # clamp on the log-sigma head (numerical safety), nats
+    log_std_max: float = 5.0
+    # Filled in from the data when training starts, so a run directory rebuilds alone.
+    input_shape: tuple[int, ...] | None = None  # (C, H, W)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which data, and how it is presented to the model."""
+
+    name: str = "mnist"  # a named dataset, see vaekit.data.registry
+    path: str | None = None  # folder holding the dataset's files (searched first)
+    binarize: str = "none"  # none | dynamic (Bernoulli-resampled each batch; test set fixed)
+    limit_train: int | None = None  # use only the first N training examples (tests, demos)
+    limit_test: int | None = None
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The optimisation. Loss units: nats per example (summed over pixels, batch mean)."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta: float = 1.0  # weight on the KL term (1 = the ELBO)
+    seed: int = 0
+    grad_clip_norm: float | None = None  # clip the global gradient norm; None = off
+    eval_batch_size: int = 1000
+    device: str = "cpu"  # cpu | cuda | auto
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+SECTIONS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
+
+
+# --- validation and coercion -------------------------------------------------------
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp).replace("typing.", ""))
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Turn a JSON/TOML/CLI value into the declared field type, or raise ConfigError."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        is_none = value is None or (isinstance(value, str) and value.lower() in ("none", "null"))
+        if is_none and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], key)
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [v for v in value.replace(",", " ").split() if v]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{key}: expected a list of numbers, got {value!r}")
+        return tuple(_coerce(v, args[0], key) for v in value)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    if tp is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        try:
+            out = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+        if not math.isfinite(out):
+            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+        return out
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported type {_type_name(tp)}")  # pragma: no cover
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _check(cfg: RunConfig) -> RunConfig:
+    """Range checks that types alone cannot express."""
+    m, d, t = cfg.model, cfg.data, cfg.train
+    positive = {
+        "model.latent_dim": m.latent_dim,
+        "train.epochs": t.epochs,
+        "train.batch_size": t.batch_size,
+        "train.eval_batch_size": t.eval_batch_size,
+    }
+    for key, v in positive.items():
+        if v < 1:
+            raise ConfigError(f"{key} must be at least 1, got {v}")
+    if any(h < 1 for h in m.hidden):
+        raise ConfigError(f"model.hidden sizes must be at least 1, got {list(m.hidden)}")
+    if not t.lr > 0:
+        raise ConfigError(f"train.lr must be positive, got {t.lr}")
+    if t.beta < 0:
+        raise ConfigError(f"train.beta must be >= 0, got {t.beta}")
+    if t.grad_clip_norm is not None and not t.grad_clip_norm > 0:
+        raise ConfigError(f"train.grad_clip_norm must be positive, got {t.grad_clip_norm}")
+    if m.log_std_min >= m.log_std_max:
+        raise ConfigError("model.log_std_min must be below model.log_std_max")
+    if d.binarize not in ("none", "dynamic"):
+        raise ConfigError(f"data.binarize must be 'none' or 'dynamic', got {d.binarize!r}")
+    if d.binarize == "dynamic" and m.likelihood != "bernoulli":
+        raise ConfigError("data.binarize=dynamic needs model.likelihood=bernoulli")
+    for key, v in (("data.limit_train", d.limit_train), ("data.limit_test", d.limit_test)):
+        if v is not None and v < 1:
+            raise ConfigError(f"{key} must be at least 1, got {v}")
+    if t.device not in ("cpu", "cuda", "auto", "mps") and not t.device.startswith("cuda:"):
+        raise ConfigError(f"train.device must be cpu, cuda, mps or auto, got {t.device!r}")
+    return cfg
+
+
+# --- building configs ----------------------------------------------------------------
+
+
+def config_from_dict(data: dict[str, Any], *, base: RunConfig | None = None) -> RunConfig:
+    """Build a RunConfig from nested dicts ({"model": {...}, ...}); unknown keys are errors."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"a configuration must be a table of sections, got {type(data).__name__}")
+    base = base or RunConfig()
+    sections = {}
+    for name, cls in SECTIONS.items():
+        current = getattr(base, name)
+        given = data.get(name, {})
+        if not isinstance(given, dict):
+            raise ConfigError(f"[{name}] must be a table of keys, got {given!r}")
+        types_ = _field_types(cls)
+        updates = {}
+        for key, value in given.items():
+            if key not in types_:
+                valid = ", ".join(sorted(types_))
+                raise ConfigError(f"unknown config key {name}.{key} (valid keys: {valid})")
+            updates[key] = _coerce(value, types_[key], f"{name}.{key}")
+        sections[name] = dataclasses.replace(current, **updates)
+    extra = set(data) - set(SECTIONS) - {"format", "format_version", "vaekit_version"}
+    if extra:
+        raise ConfigError(
+            f"unknown config section {sorted(extra)[0]!r} (valid: {', '.join(SECTIONS)})"
+        )
+    return _check(RunConfig(**sections))
+
+
+def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
+    """Apply `section.key=value` strings (the CLI's --set) on top of a config."""
+    nested: dict[str, dict[str, Any]] = {}
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"--set expects section.key=value, got {item!r}")
+        path, value = item.split("=", 1)
+        if path.count(".") != 1:
+            raise ConfigError(f"--set expects section.key=value, got {item!r}")
+        section, key = path.strip().split(".")
+        if section not in SECTIONS:
+            raise ConfigError(f"unknown config section {section!r} (valid: {', '.join(SECTIONS)})")
+        nested.setdefault(section, {})[key] = value.strip()
+    return config_from_dict(nested, base=cfg)
+
+
+def load_toml(path: str | Path, *, base: RunConfig | None = None) -> RunConfig:
+    """Read a TOML file with [model], [data], [train] tables."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return config_from_dict(data, base=base)
+
+
+def config_to_dict(cfg: RunConfig) -> dict[str, Any]:
+    """Plain JSON-ready dict (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(cfg)))

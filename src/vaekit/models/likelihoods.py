@@ -1,0 +1,87 @@
+"""Likelihoods p(x|z): decoder outputs -> a distribution over x.
+
+Units: `reconstruction(x)` and `log_prob(x)` are per example, summed over every pixel /
+dimension of x, in nats. Shapes: parameters and x are (B, *event_shape).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _sum_event(t: torch.Tensor) -> torch.Tensor:
+    return t.flatten(1).sum(1)  # (B, ...) -> (B,)
+
+
+@dataclass(frozen=True)
+class BernoulliPx:
+    """Independent Bernoulli per pixel, parameterised by logits."""
+
+    logits: torch.Tensor
+
+    @property
+    def mean(self) -> torch.Tensor:
+        return torch.sigmoid(self.logits)
+
+    def reconstruction(self, x: torch.Tensor) -> torch.Tensor:
+        """-log p(x|z): binary cross-entropy summed over pixels, (B,). x may be grey in [0, 1]."""
+        return _sum_event(F.binary_cross_entropy_with_logits(self.logits, x, reduction="none"))
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        return -self.reconstruction(x)
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.bernoulli(self.mean, generator=generator)
+
+
+@dataclass(frozen=True)
+class GaussianPx:
+    """Independent Gaussian per pixel with a fixed standard deviation `sigma`.
+
+    With the default sigma = 1/sqrt(2), `reconstruction` is exactly the seed's loss, the
+    squared error summed over pixels: -log N(x; mean, sigma^2) = (x - mean)^2 / (2 sigma^2)
+    + log(sigma sqrt(2 pi)); the second, constant part is left out of `reconstruction`
+    (it does not change training) and kept in `log_prob` (it matters for likelihoods).
+    """
+
+    loc: torch.Tensor
+    sigma: float
+
+    @property
+    def mean(self) -> torch.Tensor:
+        return self.loc
+
+    def reconstruction(self, x: torch.Tensor) -> torch.Tensor:
+        return _sum_event((x - self.loc).square()) / (2.0 * self.sigma**2)
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        dims = x[0].numel()
+        const = dims * math.log(self.sigma * math.sqrt(2.0 * math.pi))
+        return -self.reconstruction(x) - const
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        noise = torch.randn(self.loc.shape, generator=generator, device=self.loc.device)
+        return self.loc + self.sigma * noise
+
+
+class BernoulliLikelihood(nn.Module):
+    """Decoder output = logits. The loss is summed BCE (pytorch/examples, Kingma & Welling)."""
+
+    def forward(self, params: torch.Tensor) -> BernoulliPx:
+        return BernoulliPx(params)
+
+
+class GaussianLikelihood(nn.Module):
+    """Decoder output -> sigmoid -> mean in [0, 1]; fixed sigma (default: the seed's SSE)."""
+
+    def __init__(self, sigma: float = 1.0 / math.sqrt(2.0)) -> None:
+        super().__init__()
+        self.sigma = float(sigma)
+
+    def forward(self, params: torch.Tensor) -> GaussianPx:
+        return GaussianPx(torch.sigmoid(params), self.sigma)

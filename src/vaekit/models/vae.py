@@ -1,0 +1,92 @@
+"""The VAE: encoder, prior, decoder and likelihood, joined by the reparameterised sampler.
+
+An auto-encoder (AE) is the same parts with no sampling and no KL: z is the encoder's
+mean. The model holds no loss; see vaekit.objectives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.distributions import Normal
+
+
+@dataclass(frozen=True)
+class VAEOutput:
+    """What one forward pass produced. Shapes: x-like (B, C, H, W); latents (B, D)."""
+
+    p_x: Any  # likelihood distribution (BernoulliPx / GaussianPx): reconstruction, log_prob
+    z: torch.Tensor  # the latent that was decoded
+    q_mean: torch.Tensor
+    q_log_std: torch.Tensor | None  # None for an auto-encoder (nothing was sampled)
+
+    @property
+    def q_z(self) -> Normal | None:
+        if self.q_log_std is None:
+            return None
+        return Normal(self.q_mean, self.q_log_std.exp(), validate_args=False)
+
+
+class VAE(nn.Module):
+    def __init__(
+        self,
+        encoder: nn.Module,
+        decoder: nn.Module,
+        likelihood: nn.Module,
+        prior: nn.Module,
+        *,
+        autoencoder: bool = False,
+        log_std_range: tuple[float, float] = (-10.0, 5.0),
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.likelihood = likelihood
+        self.prior = prior
+        self.autoencoder = autoencoder
+        # Clamp on the log-sigma head: exp(2 * log_std) in the KL overflows and the
+        # posterior's scale can collapse to 0 without it. Default range: sigma in
+        # [exp(-10), exp(5)] = [4.5e-5, 148].
+        self.log_std_range = log_std_range
+
+    @property
+    def latent_dim(self) -> int:
+        return self.prior.latent_dim
+
+    def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean, log_std = self.encoder(x)
+        return mean, log_std.clamp(*self.log_std_range)
+
+    def encode(self, x: torch.Tensor) -> Normal:
+        """q(z|x) as a Normal over (B, D). For an auto-encoder only `.mean` is meaningful."""
+        mean, log_std = self._heads(x)
+        return Normal(mean, log_std.exp(), validate_args=False)
+
+    def decode(self, z: torch.Tensor) -> Any:
+        """p(x|z) for latents (B, D): use `.mean` for images, `.log_prob(x)` for scores."""
+        return self.likelihood(self.decoder(z))
+
+    def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> VAEOutput:
+        mean, log_std = self._heads(x)
+        if self.autoencoder:
+            return VAEOutput(p_x=self.decode(mean), z=mean, q_mean=mean, q_log_std=None)
+        # Reparameterisation (Kingma & Welling 2014, eq. 10): z = mean + sigma * eps.
+        eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        z = mean + log_std.exp() * eps  # (B, D)
+        return VAEOutput(p_x=self.decode(z), z=z, q_mean=mean, q_log_std=log_std)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        *,
+        temperature: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """n draws z ~ N(0, temperature^2 I), decoded to the likelihood's mean (n, C, H, W)."""
+        device = next(self.parameters()).device
+        z = self.prior.sample(n, temperature=temperature, generator=generator, device=device)
+        return self.decode(z).mean

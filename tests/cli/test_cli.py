@@ -1,0 +1,93 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vaekit.cli import main
+
+TINY = ["--data", "digits", "--hidden", "32", "--latent-dim", "2", "--epochs", "2",
+        "--batch-size", "100", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    assert main(["train", "--out", str(out), *TINY]) == 0
+    return out
+
+
+def test_train_writes_run_and_loss_curve(run_dir):
+    assert (run_dir / "figures" / "loss.png").is_file()
+    cfg = json.loads((run_dir / "config.json").read_text())
+    assert cfg["model"]["hidden"] == [32] and cfg["train"]["epochs"] == 2
+
+
+def test_sample_reconstruct_interpolate_encode(run_dir, tmp_path, capsys):
+    assert main(["sample", str(run_dir), "--n", "12", "--temperature", "0.8"]) == 0
+    img = Image.open(run_dir / "figures" / "samples.png")
+    assert img.size[0] > 8 * 8 * 2  # 8 tiles of 8 px scaled x2, plus padding
+    assert main(["reconstruct", str(run_dir), "--n", "8"]) == 0
+    assert main(["interpolate", str(run_dir), "--from-index", "3", "--to-index", "4",
+                 "--steps", "6", "--method", "slerp"]) == 0
+    strip = np.asarray(Image.open(run_dir / "figures" / "interpolation.png"))
+    assert strip.shape[1] > strip.shape[0] * 6  # one row of 8 tiles
+    out = tmp_path / "enc.npz"
+    assert main(["encode", str(run_dir), "--out", str(out)]) == 0
+    with np.load(out, allow_pickle=False) as f:
+        assert f["mean"].shape == (297, 2) and f["label"].shape == (297,)
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_resume_continues_to_more_epochs(run_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "r"
+    shutil.copytree(run_dir, copy)
+    assert main(["train", "--resume", str(copy), "--epochs", "3", "--quiet"]) == 0
+    rows = (copy / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(r)["epoch"] for r in rows] == [1, 2, 3]
+    assert main(["train", "--resume", str(copy), "--latent-dim", "3"]) == 2
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["train", "--data", "nope"], "unknown dataset 'nope'"),
+        (["train", "--set", "model.foo=1"], "unknown config key model.foo"),
+        (["train", "--config", "/nonexistent.toml"], "config file not found"),
+        (["train", "--epochs", "0"], "train.epochs must be at least 1"),
+        (["sample", "/nonexistent/run"], "run directory not found"),
+        (["train", "--latent-dim", "x"], "invalid int value"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(argv, fragment, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_existing_run_needs_resume_or_overwrite(run_dir, capsys):
+    assert main(["train", "--out", str(run_dir), *TINY]) == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+def test_corrupted_mnist_file_is_exit_2(tmp_path, shared_data, capsys):
+    import shutil
+
+    for f in (shared_data / "mnist").glob("*.gz"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"\x00\x00\x09\x03junk")
+    assert main(["train", "--data-path", str(tmp_path), "--epochs", "1"]) == 2
+    assert "checksum mismatch" in capsys.readouterr().err
+
+
+def test_module_entry_point_and_help():
+    proc = subprocess.run([sys.executable, "-m", "vaekit", "train", "--help"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0
+    assert "--latent-dim" in proc.stdout and "default: 5" in proc.stdout
