@@ -51,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
                     "or --overwrite to replace it"
                 )
             shutil.rmtree(run_dir)
-    say(f"training {'(resumed) ' if args.resume else ''}-> {run_dir}")
     try:
         result = train(config, run_dir, resume=bool(args.resume), progress=not args.quiet)
     except KeyboardInterrupt:

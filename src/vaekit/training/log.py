@@ -9,14 +9,18 @@ from tqdm import tqdm
 
 
 class Progress:
-    """One bar per epoch; `update` takes a loss already moved to the host."""
+    """One bar per epoch on a terminal; one line per epoch when stderr is a file or pipe
+    (logs stay readable). `update` takes a loss already moved to the host."""
 
     def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled
+        self.interactive = enabled and sys.stderr.isatty()
         self.bar: tqdm | None = None
+        self.label = ""
 
     def start_epoch(self, epoch: int, epochs: int, steps: int) -> None:
-        if self.enabled:
+        self.label = f"epoch {epoch}/{epochs}"
+        if self.interactive:
             self.bar = tqdm(
                 total=steps, desc=f"epoch {epoch}/{epochs}", unit="step", leave=True,
                 file=sys.stderr, dynamic_ncols=True,
@@ -33,6 +37,8 @@ class Progress:
             self.bar.set_postfix_str(summary)
             self.bar.close()
             self.bar = None
+        elif self.enabled:
+            print(f"{self.label}: {summary}", file=sys.stderr, flush=True)
 
     def message(self, text: str) -> None:
         if self.enabled:

@@ -116,6 +116,10 @@ def train(
     n, batch_size = x_train.shape[0], config.train.batch_size
     steps_per_epoch = math.ceil(n / batch_size)
     log = Progress(enabled=progress)
+    log.message(
+        f"{'resuming' if resume else 'training'} on {config.data.name} ({len(train_split)} train"
+        f" / {len(test_split)} test examples, input {config.model.input_shape}) -> {run_dir}"
+    )
     model.train()
     while epoch < config.train.epochs:
         started = time.perf_counter()

@@ -1,0 +1,429 @@
+"""Tests for vaekit.data.music: the event vocabulary, MIDI round trips, real Nottingham
+melodies, windows, overlaps, augmentation and defensive parsing."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import time
+from pathlib import Path
+
+import mido
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vaekit.data import music
+from vaekit.data.music import (
+    HOLD,
+    MAX_PITCH,
+    MIN_PITCH,
+    NOTE_OFF,
+    NUM_CLASSES,
+    event_to_pitch,
+    load_midi_folder,
+    melody_to_midi,
+    melody_windows,
+    normalize_events,
+    note_density,
+    parse_midi_melody,
+    piano_roll,
+    pitch_to_event,
+    read_midi_folder,
+    read_midi_melody,
+    transpose_events,
+)
+from vaekit.errors import DataError
+
+NOTTINGHAM_FILES = 1034
+# Measured with this module on the shared data (all files, transpose=(0,), min_notes=2);
+# a change means the reading, quantisation or windowing rules changed.
+NOTTINGHAM_2BAR_WINDOWS = 33240
+
+C4 = pitch_to_event(60)
+E4 = pitch_to_event(64)
+G4 = pitch_to_event(67)
+
+
+def melody_dir(shared_data: Path) -> Path:
+    return shared_data / "music" / "nottingham" / "melody"
+
+
+def round_trip(events, **kwargs) -> np.ndarray:
+    return parse_midi_melody(melody_to_midi(events, **kwargs), **kwargs).events
+
+
+def midi_bytes(notes, *, ticks_per_beat=480, meta=(), channel=0) -> bytes:
+    """A type-0 file from (start tick, end tick, pitch) notes, in any order or overlap."""
+    changes = []
+    for start, end, pitch in notes:
+        # at equal ticks note-offs (0) sort before note-ons (1)
+        changes.append((start, 1, mido.Message("note_on", note=pitch, channel=channel)))
+        changes.append((end, 0, mido.Message("note_off", note=pitch, channel=channel)))
+    track = mido.MidiTrack(list(meta))
+    now = 0
+    for tick, _, msg in sorted(changes, key=lambda c: (c[0], c[1])):
+        track.append(msg.copy(time=tick - now))
+        now = tick
+    midi = mido.MidiFile(type=0, ticks_per_beat=ticks_per_beat)
+    midi.tracks.append(track)
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------- vocabulary
+
+
+def test_event_constants_and_pitch_mapping():
+    assert (NOTE_OFF, HOLD, MIN_PITCH, MAX_PITCH, NUM_CLASSES) == (0, 1, 21, 108, 90)
+    assert pitch_to_event(21) == 2 and pitch_to_event(108) == 89
+    assert [event_to_pitch(pitch_to_event(p)) for p in range(21, 109)] == list(range(21, 109))
+    for bad_pitch in (20, 109, -1):
+        with pytest.raises(DataError):
+            pitch_to_event(bad_pitch)
+    for bad_event in (NOTE_OFF, HOLD, 90):
+        with pytest.raises(DataError):
+            event_to_pitch(bad_event)
+
+
+def test_normalize_events_rules():
+    # leading HOLD means silence; a NOTE_OFF during a rest is redundant
+    events = [HOLD, HOLD, C4, HOLD, NOTE_OFF, NOTE_OFF, HOLD, NOTE_OFF, E4, NOTE_OFF]
+    expected = [NOTE_OFF, HOLD, C4, HOLD, NOTE_OFF, HOLD, HOLD, HOLD, E4, NOTE_OFF]
+    out = normalize_events(events)
+    assert out.dtype == np.int64
+    assert out.tolist() == expected
+    assert normalize_events(out).tolist() == expected  # idempotent
+    with pytest.raises(DataError):
+        normalize_events([0, 90])
+    with pytest.raises(DataError):
+        normalize_events([[0, 1]])
+    with pytest.raises(DataError):
+        normalize_events([0.0, 1.0])
+
+
+# ---------------------------------------------------------------------------- round trips
+
+HAND_WRITTEN = [
+    [C4],
+    [NOTE_OFF],
+    [NOTE_OFF, HOLD, HOLD, HOLD],
+    [C4, HOLD, HOLD, HOLD, E4, HOLD, G4, NOTE_OFF],
+    [C4, C4, C4, HOLD, C4],  # repeated notes are re-articulated, not merged
+    [NOTE_OFF, HOLD, C4, NOTE_OFF, HOLD, HOLD, HOLD],  # trailing rest survives
+    [pitch_to_event(21), pitch_to_event(108), NOTE_OFF, pitch_to_event(108)],
+    [E4] + [HOLD] * 300 + [NOTE_OFF] + [HOLD] * 17,
+]
+
+
+@pytest.mark.parametrize("events", HAND_WRITTEN)
+def test_round_trip_hand_written(events):
+    assert normalize_events(events).tolist() == events  # these are canonical already
+    out = round_trip(events)
+    assert out.dtype == np.int64
+    assert out.tolist() == events
+
+
+def test_round_trip_normalises_and_other_grids():
+    assert round_trip([HOLD, NOTE_OFF, C4, NOTE_OFF, NOTE_OFF]).tolist() == [
+        NOTE_OFF,
+        HOLD,
+        C4,
+        NOTE_OFF,
+        HOLD,
+    ]
+    events = [C4, HOLD, E4, NOTE_OFF, HOLD, G4]
+    for spq in (1, 2, 3, 12):
+        assert round_trip(events, steps_per_quarter=spq).tolist() == events
+
+
+def test_melody_to_midi_writes_atomically(tmp_path):
+    events = [C4, HOLD, E4, NOTE_OFF, HOLD, G4]
+    target = tmp_path / "tune.mid"
+    data = melody_to_midi(events, target, qpm=90.0, program=40, velocity=100)
+    assert target.read_bytes() == data
+    assert os.listdir(tmp_path) == ["tune.mid"]  # no temporary file left behind
+    midi = mido.MidiFile(str(target))
+    assert midi.type == 0 and len(midi.tracks) == 1
+    programs = [m.program for m in midi.tracks[0] if m.type == "program_change"]
+    assert programs == [40]
+    melody = read_midi_melody(target)
+    assert melody.events.tolist() == events
+    assert melody.qpm == pytest.approx(90.0)
+    assert melody.steps_per_bar == 16 and melody.time_signature == (4, 4)
+    with pytest.raises(DataError):
+        melody_to_midi([])
+    with pytest.raises(ValueError):
+        melody_to_midi(events, velocity=0)
+
+
+any_event = st.one_of(st.just(HOLD), st.just(NOTE_OFF), st.integers(2, NUM_CLASSES - 1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(any_event, min_size=1, max_size=200))
+def test_round_trip_generated(raw):
+    events = normalize_events(raw)
+    assert round_trip(events).tolist() == events.tolist()
+    # piano roll and the MIDI file agree on what sounds
+    assert piano_roll(events).sum() == np.count_nonzero(piano_roll(round_trip(raw)))
+
+
+# ---------------------------------------------------------------------------- real files
+
+
+def test_read_real_nottingham_file(shared_data):
+    path = melody_dir(shared_data) / "ashover1.mid"
+    melody = read_midi_melody(path)
+    events = melody.events
+    assert events.dtype == np.int64 and events.ndim == 1
+    # independent look at the same file with mido
+    midi = mido.MidiFile(str(path))
+    tick, last_off, onsets = 0, 0, 0
+    for msg in midi.tracks[0]:
+        tick += msg.time
+        if msg.type == "note_on" and msg.velocity > 0:
+            onsets += 1
+        elif msg.type in ("note_on", "note_off"):
+            last_off = tick
+    assert melody.num_steps == last_off * 4 // midi.ticks_per_beat  # 16th notes
+    assert melody.time_signature == (3, 4) and melody.steps_per_bar == 12
+    assert melody.qpm == 120.0 and melody.dropped_notes == 0
+    notes = events[events >= 2]
+    assert len(notes) == onsets == melody.num_notes  # one onset per note: no overlaps here
+    pitches = notes - 2 + MIN_PITCH
+    assert pitches.min() >= 55 and pitches.max() <= 88
+    assert events[0] == NOTE_OFF  # the tune starts after a two-beat rest (anacrusis)
+    assert events[8] == pitch_to_event(76)
+
+
+def test_windows_of_real_file(shared_data):
+    events = read_midi_melody(melody_dir(shared_data) / "ashover1.mid").events
+    two = melody_windows(events, bars=2)
+    sixteen = melody_windows(events, bars=16)
+    assert two.shape == (len(events) // 16 - 1, 32)  # hop 1 bar; every window has notes
+    assert sixteen.shape[1] == 256 and len(sixteen) == len(events) // 16 - 15
+    for windows in (two, sixteen):
+        assert windows.dtype == np.int64
+        assert not (windows[:, 0] == HOLD).any()
+        for w in windows:  # each window is canonical
+            assert normalize_events(w).tolist() == w.tolist()
+    # apart from the first step, windows are plain slices
+    assert two[3, 1:].tolist() == events[3 * 16 + 1 : 3 * 16 + 32].tolist()
+
+
+def test_window_start_rearticulates_or_rests():
+    bar = 4
+    events = [C4, HOLD, HOLD, HOLD, HOLD, HOLD, E4, NOTE_OFF, HOLD, HOLD, E4, HOLD]
+    windows = melody_windows(events, bars=1, steps_per_bar=bar, min_notes=0)
+    assert windows.tolist() == [
+        [C4, HOLD, HOLD, HOLD],
+        [C4, HOLD, E4, NOTE_OFF],  # the held C4 is struck again at the window start
+        [NOTE_OFF, HOLD, E4, HOLD],  # the rest continues: NOTE_OFF, not HOLD
+    ]
+    assert melody_windows(events, bars=1, steps_per_bar=bar, min_notes=2).tolist() == [
+        [C4, HOLD, E4, NOTE_OFF]  # the only window with two onsets
+    ]
+    assert melody_windows(events, bars=2, steps_per_bar=bar, hop_bars=2, min_notes=1).shape == (
+        1,
+        8,
+    )
+    assert melody_windows(events, bars=4, steps_per_bar=bar).shape == (0, 16)
+    silent = [NOTE_OFF] + [HOLD] * 63
+    assert melody_windows(silent).shape == (0, 32)
+
+
+def test_load_all_nottingham_files(shared_data):
+    started = time.perf_counter()
+    windows, file_index = load_midi_folder(melody_dir(shared_data), bars=2)
+    elapsed = time.perf_counter() - started
+    assert windows.shape == (NOTTINGHAM_2BAR_WINDOWS, 32)
+    assert windows.dtype == np.int64 and file_index.dtype == np.int64
+    assert file_index.shape == (len(windows),)
+    assert np.all(np.diff(file_index) >= 0)
+    assert file_index.min() == 0 and file_index.max() == NOTTINGHAM_FILES - 1
+    assert windows.min() >= 0 and windows.max() < NUM_CLASSES
+    notes = windows[windows >= 2] - 2 + MIN_PITCH
+    assert notes.min() >= 55 and notes.max() <= 88  # the documented range of the set
+    assert not (windows[:, 0] == HOLD).any()
+    assert elapsed < 15.0, f"reading all Nottingham files took {elapsed:.1f} s"
+
+
+def test_load_folder_transpose_and_max_files(shared_data):
+    base, idx = load_midi_folder(melody_dir(shared_data), max_files=5)
+    shifted, sidx = load_midi_folder(melody_dir(shared_data), max_files=5, transpose=(0, 2))
+    assert len(shifted) == 2 * len(base) and idx.max() == 4
+    # per file: the untransposed windows, then the same windows two semitones up
+    first = base[idx == 0]
+    both = shifted[sidx == 0]
+    assert both[: len(first)].tolist() == first.tolist()
+    assert (
+        both[len(first) :].tolist()
+        == transpose_events(first.ravel(), 2).reshape(first.shape).tolist()
+    )
+    # a shift that leaves the piano range is skipped per file, not an error
+    far, _ = load_midi_folder(melody_dir(shared_data), max_files=5, transpose=(0, 40))
+    assert far.tolist() == base.tolist()
+
+
+def test_load_folder_bad_file_raises_or_is_skipped(tmp_path):
+    melody_to_midi([C4, HOLD, E4, HOLD] * 16, tmp_path / "a_good.mid")
+    (tmp_path / "b_bad.midi").write_bytes(b"MThd not really")
+    (tmp_path / "notes.txt").write_text("not a MIDI file, ignored by suffix")
+    with pytest.raises(DataError, match="b_bad.midi"):
+        load_midi_folder(tmp_path)
+    with pytest.warns(UserWarning, match="skipped 1"):
+        windows, idx = load_midi_folder(tmp_path, skip_bad=True)
+    assert windows.shape == (3, 32) and idx.tolist() == [0, 0, 0]
+    melodies, errors = read_midi_folder(tmp_path, skip_bad=True)
+    assert melodies[1] is None and len(errors) == 1 and "b_bad.midi" in errors[0]
+    with pytest.raises(DataError):
+        load_midi_folder(tmp_path / "missing")
+
+
+# ---------------------------------------------------------------------------- MIDI rules
+
+
+def test_overlapping_notes_keep_the_highest(tmp_path):
+    q = 480  # ticks per quarter = 4 steps
+    notes = [
+        (0, 2 * q, 60),  # steps 0..8: C4 held under ...
+        (q // 2, q, 67),  # steps 2..4: a higher G4
+        (3 * q, 4 * q, 64),  # steps 12..16: chord E4 + C4 at the same onset
+        (3 * q, 4 * q, 60),
+    ]
+    path = tmp_path / "overlap.mid"
+    path.write_bytes(midi_bytes(notes))
+    melody = read_midi_melody(path)
+    assert melody.events.tolist() == [
+        C4, HOLD, G4, HOLD, C4, HOLD, HOLD, HOLD,  # C4 sounds again when G4 ends
+        NOTE_OFF, HOLD, HOLD, HOLD,
+        E4, HOLD, HOLD, HOLD,  # the highest note of the chord
+    ]  # fmt: skip
+    assert melody.num_notes == 4
+
+
+def test_quantisation_drums_range_and_metadata():
+    q = 480
+    meta = [
+        mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(100)),
+        mido.MetaMessage("time_signature", numerator=6, denominator=8),
+    ]
+    notes = [
+        (100, 2 * q - 100, 60),  # 0.83 .. 7.17 steps: rounds to steps 1 .. 7
+        (2 * q + 5, 2 * q + 20, 64),  # far shorter than a step: kept as one step (8)
+        (3 * q, 4 * q, 15),  # below the piano range: dropped, but the time stays
+        (2 * q - 60, 2 * q - 50, 62),  # 7.5 steps: halves round up, then E4 replaces it
+    ]
+    melody = parse_midi_melody(midi_bytes(notes, meta=meta))
+    expected = [NOTE_OFF, C4, HOLD, HOLD, HOLD, HOLD, HOLD, NOTE_OFF, E4, NOTE_OFF]
+    assert melody.events.tolist() == expected + [HOLD] * 6
+    assert melody.dropped_notes == 1 and melody.num_notes == 3
+    assert melody.time_signature == (6, 8) and melody.steps_per_bar == 12
+    assert melody.qpm == pytest.approx(100.0)
+    drums = parse_midi_melody(midi_bytes([(0, q, 38)], channel=9))
+    assert drums.events.tolist() == [NOTE_OFF, HOLD, HOLD, HOLD]  # time, but no pitches
+
+
+def test_transpose_events():
+    events = np.array([C4, HOLD, NOTE_OFF, E4])
+    up = transpose_events(events, 3)
+    assert up.tolist() == [C4 + 3, HOLD, NOTE_OFF, E4 + 3]
+    assert transpose_events(up, -3).tolist() == events.tolist()
+    assert transpose_events([pitch_to_event(108)], 1) is None
+    assert transpose_events([pitch_to_event(21)], -1) is None
+    assert transpose_events([NOTE_OFF, HOLD], 50).tolist() == [NOTE_OFF, HOLD]
+
+
+def test_note_density_and_piano_roll():
+    windows = np.array([[C4, HOLD, HOLD, HOLD], [C4, E4, NOTE_OFF, HOLD], [0, 1, 1, 1]])
+    assert note_density(windows).tolist() == [0.25, 0.5, 0.0]
+    with pytest.raises(DataError):
+        note_density(np.array([1, 2]))
+    roll = piano_roll([HOLD, C4, HOLD, NOTE_OFF, E4])
+    assert roll.shape == (88, 5) and roll.dtype == np.uint8
+    expected = np.zeros((88, 5), dtype=np.uint8)
+    expected[60 - 21, 1:3] = 1
+    expected[64 - 21, 4] = 1
+    assert np.array_equal(roll, expected)
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def test_truncated_real_file_is_a_data_error(shared_data):
+    data = (melody_dir(shared_data) / "ashover1.mid").read_bytes()
+    for cut in range(len(data)):  # every proper prefix
+        with pytest.raises(DataError, match="<cut>"):
+            parse_midi_melody(data[:cut], name="<cut>")
+
+
+def test_bad_files_are_data_errors(tmp_path):
+    rng = np.random.default_rng(0)
+    junk = tmp_path / "junk.mid"
+    junk.write_bytes(rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    with pytest.raises(DataError, match="junk.mid"):
+        read_midi_melody(junk)
+    with pytest.raises(DataError, match="missing.mid"):
+        read_midi_melody(tmp_path / "missing.mid")
+    huge = tmp_path / "huge.mid"
+    with open(huge, "wb") as fh:  # sparse: refused by size before it is read
+        fh.truncate(music.MAX_FILE_BYTES + 1)
+    with pytest.raises(DataError, match="larger than"):
+        read_midi_melody(huge)
+    empty = midi_bytes([])
+    with pytest.raises(DataError, match="no notes"):
+        parse_midi_melody(empty)
+    smpte = bytearray(midi_bytes([(0, 480, 60)]))
+    smpte[12:14] = struct.pack(">h", -25 * 256 + 40)  # 25 fps, 40 ticks per frame
+    with pytest.raises(DataError, match="SMPTE"):
+        parse_midi_melody(bytes(smpte))
+    far = midi_bytes([(0, 480, 60), (480 * 10**6, 480 * 10**6 + 1, 62)])
+    with pytest.raises(DataError, match="limit"):
+        parse_midi_melody(far)
+
+
+def _chunk(name: bytes, body: bytes) -> bytes:
+    return name + struct.pack(">L", len(body)) + body
+
+
+midi_like_bytes = st.one_of(
+    st.binary(max_size=256),
+    st.builds(  # a plausible header, then random track bytes: exercises the track parser
+        lambda fmt, division, body: (
+            _chunk(b"MThd", struct.pack(">hhh", fmt, 1, division)) + _chunk(b"MTrk", body)
+        ),
+        st.integers(-2, 3),
+        st.integers(-(2**15), 2**15 - 1),
+        st.binary(max_size=200),
+    ),
+)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(midi_like_bytes)
+def test_any_bytes_give_a_melody_or_a_data_error(data):
+    try:
+        melody = parse_midi_melody(data)
+    except DataError:
+        return
+    events = melody.events
+    assert events.dtype == np.int64 and 1 <= events.size <= music.MAX_STEPS
+    assert normalize_events(events).tolist() == events.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_corrupted_real_bytes_give_a_melody_or_a_data_error(shared_data, data):
+    original = (melody_dir(shared_data) / "jigs1.mid").read_bytes()
+    corrupted = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 8))):
+        corrupted[data.draw(st.integers(0, len(original) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        melody = parse_midi_melody(bytes(corrupted))
+    except DataError:
+        return
+    assert normalize_events(melody.events).tolist() == melody.events.tolist()
