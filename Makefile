@@ -7,7 +7,7 @@ RUN ?= runs/demo
 # Tests and benchmarks read the shared real data sets from here (read-only).
 export VAEKIT_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test fuzz lint venv clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest -q
+
+fuzz: venv
+	VAEKIT_FUZZ_PROFILE=slow $(BIN)/python -m pytest -q -m fuzz
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks

@@ -1,4 +1,9 @@
+import tempfile
+from pathlib import Path
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vaekit.config import (
     ModelConfig,
@@ -78,3 +83,38 @@ def test_bad_overrides(item):
 def test_binarize_needs_bernoulli():
     with pytest.raises(ConfigError, match="bernoulli"):
         config_from_dict({"data": {"binarize": "dynamic"}})
+
+
+# --- fuzzing: any TOML text -> a RunConfig or a ConfigError ---
+
+_KEYS = ["model", "data", "train", "latent_dim", "hidden", "epochs", "lr", "name", "beta",
+         "binarize", "autoencoder", "input_shape", "x"]
+_VALUES = st.one_of(st.integers(-10**12, 10**12), st.floats(allow_nan=True), st.booleans(),
+                    st.text(max_size=12), st.lists(st.integers(-5, 10**6), max_size=4))
+
+
+@pytest.mark.fuzz
+@given(st.text(max_size=300) | st.binary(max_size=300).map(lambda b: b.decode("latin-1")))
+def test_fuzz_any_toml_text(text):
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "c.toml"
+        path.write_bytes(text.encode("utf-8", errors="replace"))
+        try:
+            cfg = load_toml(path)
+        except ConfigError as exc:
+            assert str(exc)
+        else:
+            assert isinstance(cfg, RunConfig)
+
+
+@pytest.mark.fuzz
+@given(st.dictionaries(st.sampled_from(["model", "data", "train", "other"]),
+                       st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=4)
+                       | _VALUES, max_size=3))
+def test_fuzz_structured_configs(doc):
+    try:
+        cfg = config_from_dict(doc)
+    except ConfigError as exc:
+        assert str(exc) and "\n" not in str(exc)
+    else:
+        assert cfg.model.latent_dim >= 1 and cfg.train.lr > 0

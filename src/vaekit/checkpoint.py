@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,19 +146,55 @@ def load_state_dict_checked(model: torch.nn.Module, tensors: dict, where: str) -
     model.load_state_dict(tensors)
 
 
+def remove_stale_temp_files(run_dir: Path) -> list[Path]:
+    """Delete temporary files an interrupted atomic write left behind (never real files)."""
+    stale = [p for p in Path(run_dir).glob(".*.tmp") if p.is_file()]
+    for p in stale:
+        p.unlink()
+    return stale
+
+
 def load_trainer_state(run_dir: Path) -> dict[str, Any]:
     """trainer_state.pt, loaded with weights_only=True: no code is ever unpickled."""
     path = run_dir / STATE_FILE
+    if not run_dir.is_dir():
+        raise CheckpointError(f"run directory not found: {run_dir}")
     if not path.is_file():
-        raise CheckpointError(f"{run_dir}: missing {STATE_FILE}; cannot resume")
+        raise CheckpointError(
+            f"{run_dir}: no {STATE_FILE}, so no epoch completed there; nothing to resume "
+            "(start again with --overwrite)"
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - any failure of the restricted unpickler
+        # weights_only=True never runs code; whatever goes wrong means a malformed or
+        # malicious file, and torch raises many exception types for those.
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
         raise CheckpointError(f"{path}: refused or unreadable ({first[:200]})") from None
-    if not isinstance(state, dict) or not {"model", "optimizer", "epoch", "step"} <= set(state):
+    if not _is_trainer_state(state):
         raise CheckpointError(f"{path}: not a vaekit trainer state")
     return state
+
+
+def _is_trainer_state(state: Any) -> bool:
+    if not isinstance(state, dict) or not {"model", "optimizer", "epoch", "step", "rng"} <= set(
+        state
+    ):
+        return False
+    model, rng = state["model"], state["rng"]
+    return (
+        isinstance(model, dict)
+        and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in model.items())
+        and isinstance(state["optimizer"], dict)
+        and type(state["epoch"]) is int
+        and type(state["step"]) is int
+        and state["epoch"] >= 0
+        and state["step"] >= 0
+        and isinstance(rng, dict)
+        and all(isinstance(rng.get(k), torch.Tensor) and rng[k].dtype == torch.uint8
+                for k in ("shuffle", "torch"))
+    )
 
 
 def load_metrics(run_dir: Path) -> list[dict[str, Any]]:
@@ -170,9 +205,12 @@ def load_metrics(run_dir: Path) -> list[dict[str, Any]]:
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError:
                 raise CheckpointError(f"{path}: line {n} is not JSON") from None
+            if not isinstance(row, dict):
+                raise CheckpointError(f"{path}: line {n} is not a JSON object")
+            rows.append(row)
     return rows
 
 
@@ -180,7 +218,12 @@ def load_run(run_dir: str | Path, *, map_location: str | torch.device = "cpu") -
     """Rebuild the model from config.json and load its weights; nothing else is needed."""
     run_dir = Path(run_dir)
     config = load_config(run_dir)
-    model = build_vae(config.model)
+    if config.model.input_shape is None:
+        raise CheckpointError(f"{run_dir / CONFIG_FILE}: model.input_shape is missing")
+    try:
+        model = build_vae(config.model)
+    except ConfigError as exc:
+        raise CheckpointError(f"{run_dir / CONFIG_FILE}: {exc}") from None
     load_weights(run_dir, model)
     model.to(map_location).eval()
     return Run(path=run_dir, config=config, model=model, metrics=load_metrics(run_dir))

@@ -74,6 +74,9 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
+MAX_WIDTH = 65_536  # units per layer / latent dimensions: a guard against absurd configs
+MAX_INPUT_SIZE = 2**24  # values per example (4096 x 4096 grey)
+
 SECTIONS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
 
 
@@ -157,6 +160,15 @@ def _check(cfg: RunConfig) -> RunConfig:
             raise ConfigError(f"{key} must be at least 1, got {v}")
     if any(h < 1 for h in m.hidden):
         raise ConfigError(f"model.hidden sizes must be at least 1, got {list(m.hidden)}")
+    if m.latent_dim > MAX_WIDTH or any(h > MAX_WIDTH for h in m.hidden):
+        raise ConfigError(f"model.latent_dim and model.hidden sizes must be at most {MAX_WIDTH}")
+    if m.input_shape is not None:
+        if not 1 <= len(m.input_shape) <= 3 or any(d < 1 for d in m.input_shape):
+            raise ConfigError(f"model.input_shape must be 1 to 3 positive sizes, got "
+                              f"{list(m.input_shape)}")
+        if math.prod(m.input_shape) > MAX_INPUT_SIZE:
+            raise ConfigError(f"model.input_shape {list(m.input_shape)} is larger than "
+                              f"{MAX_INPUT_SIZE} values per example")
     if not t.lr > 0:
         raise ConfigError(f"train.lr must be positive, got {t.lr}")
     if t.beta < 0:

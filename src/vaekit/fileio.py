@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,27 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _test_pause() -> float:
+    """Crash tests set VAEKIT_TEST_WRITE_PAUSE (seconds) to pause every write half-way,
+    so that a process can be killed while a checkpoint is being written."""
+    try:
+        return float(os.environ.get("VAEKIT_TEST_WRITE_PAUSE", "0"))
+    except ValueError:
+        return 0.0
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
+            pause = _test_pause()
+            if pause > 0:
+                fh.write(data[: len(data) // 2])
+                fh.flush()
+                time.sleep(pause)
+                data = data[len(data) // 2 :]
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

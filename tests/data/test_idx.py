@@ -1,9 +1,14 @@
+import contextlib
 import gzip
 import hashlib
 import struct
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vaekit.data.idx import KNOWN_SHA256, read_idx, read_known_idx
 from vaekit.errors import DataError
@@ -93,3 +98,65 @@ def test_truncated_gzip_and_wrong_checksum(tmp_path, shared_data):
 def test_missing_file():
     with pytest.raises(DataError, match="file not found"):
         read_idx("/nonexistent/file.gz")
+
+
+# --- fuzzing: any bytes, or a truncated / edited real file -> an array or a DataError ---
+
+
+_REAL = (Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+         / "t10k-labels-idx1-ubyte.gz")
+
+
+def _read_or_data_error(payload: bytes, compress: bool) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / ("f.gz" if compress else "f")
+        path.write_bytes(gzip.compress(payload) if compress else payload)
+        try:
+            out = read_idx(path)
+        except DataError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            return
+        assert isinstance(out, np.ndarray) and out.size * out.itemsize <= len(payload)
+
+
+@pytest.mark.fuzz
+@given(st.binary(max_size=512), st.booleans())
+def test_fuzz_any_bytes(payload, compress):
+    _read_or_data_error(payload, compress)
+
+
+@pytest.mark.fuzz
+@given(
+    header=st.tuples(st.sampled_from([0, 1]), st.sampled_from([0x08, 0x09, 0x0B, 0x0C, 0x0D,
+                                                               0x0E, 0x07]),
+                     st.integers(0, 6)),
+    dims=st.lists(st.integers(0, 2**32 - 1) | st.integers(0, 40), max_size=6),
+    body=st.binary(max_size=256),
+    compress=st.booleans(),
+)
+def test_fuzz_structured_headers(header, dims, body, compress):
+    """Plausible headers with absurd or lying sizes (up to 2^32 per dimension)."""
+    zero, kind, ndim = header
+    payload = bytes([0, zero, kind, ndim]) + b"".join(struct.pack(">I", d) for d in dims) + body
+    _read_or_data_error(payload, compress)
+
+
+@pytest.mark.fuzz
+@given(data=st.data())
+def test_fuzz_edited_real_file(data):
+    original = _REAL.read_bytes()
+    edit = data.draw(st.one_of(
+        st.integers(0, len(original)).map(lambda n: original[:n]),
+        st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)).map(
+            lambda e: original[: e[0]] + bytes([e[1]]) + original[e[0] + 1 :]),
+    ))
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "t10k-labels-idx1-ubyte.gz"
+        path.write_bytes(edit)
+        try:
+            labels = read_known_idx(path, "mnist", "t10k-labels-idx1-ubyte")
+            assert edit == original and labels.shape == (10000,)
+        except DataError as exc:
+            assert str(exc)
+        with contextlib.suppress(DataError):
+            read_idx(path)  # without the checksum the structure checks alone must hold

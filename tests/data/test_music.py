@@ -12,7 +12,7 @@ from pathlib import Path
 import mido
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vaekit.data import music
@@ -403,7 +403,7 @@ midi_like_bytes = st.one_of(
 )
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.fuzz
 @given(midi_like_bytes)
 def test_any_bytes_give_a_melody_or_a_data_error(data):
     try:

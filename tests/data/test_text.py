@@ -209,7 +209,7 @@ def fuzz_file(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("fuzz") / "any.txt"
 
 
-@settings(max_examples=1000, deadline=None)
+@pytest.mark.fuzz
 @given(
     st.one_of(
         st.binary(max_size=300),
@@ -245,7 +245,7 @@ vocab_like = st.fixed_dictionaries(  # the right keys with wrong-ish values: dee
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@pytest.mark.fuzz
 @given(st.one_of(json_values, st.dictionaries(st.text(max_size=8), json_values), vocab_like))
 def test_any_dict_gives_a_vocabulary_or_a_data_error(data):
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from torch import nn
 
 from vaekit.config import ModelConfig
@@ -28,6 +30,18 @@ def _choose(kind: str, name: str, registry: dict) -> object:
     return registry[name]
 
 
+MAX_PARAMETERS = 2**30  # 4 GiB of float32 weights: refuse before allocating anything
+
+
+def _dense_parameter_count(cfg: ModelConfig) -> int:
+    widths = [math.prod(cfg.input_shape), *cfg.hidden]
+    body = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
+    heads = 2 * (widths[-1] + 1) * cfg.latent_dim
+    dec_widths = [cfg.latent_dim, *reversed(widths[1:]), widths[0]]
+    decoder = sum((a + 1) * b for a, b in zip(dec_widths[:-1], dec_widths[1:]))
+    return body + heads + decoder
+
+
 def build_vae(cfg: ModelConfig) -> VAE:
     """A fresh, randomly initialised VAE (or AE) for `cfg`; `cfg.input_shape` must be set."""
     if cfg.input_shape is None:
@@ -35,6 +49,11 @@ def build_vae(cfg: ModelConfig) -> VAE:
     encoder_cls, decoder_cls = _choose("model architecture", cfg.arch, ARCHITECTURES)
     likelihood_cls = _choose("likelihood", cfg.likelihood, LIKELIHOODS)
     _choose("activation", cfg.activation, ACTIVATIONS)
+    if cfg.arch == "dense" and _dense_parameter_count(cfg) > MAX_PARAMETERS:
+        raise ConfigError(
+            f"the configured model would have {_dense_parameter_count(cfg):,} parameters "
+            f"(limit {MAX_PARAMETERS:,}); reduce model.hidden or model.latent_dim"
+        )
     shape = tuple(cfg.input_shape)
     parts = {
         "hidden": tuple(cfg.hidden), "latent_dim": cfg.latent_dim, "activation": cfg.activation

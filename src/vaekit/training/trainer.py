@@ -22,7 +22,7 @@ from vaekit import checkpoint
 from vaekit.config import RunConfig
 from vaekit.data.dataset import Dataset, Split
 from vaekit.data.registry import load_dataset
-from vaekit.errors import CheckpointError, ConfigError
+from vaekit.errors import CheckpointError, ConfigError, DataError, TrainingError
 from vaekit.models.build import build_vae
 from vaekit.models.vae import VAE
 from vaekit.objectives import dataset_negative_elbo, negative_elbo
@@ -60,12 +60,69 @@ def prepare_data(config: RunConfig, dataset: Dataset | None = None) -> tuple[Spl
     """Train and test splits as configured (limits, fixed test binarisation)."""
     data = dataset or load_dataset(config.data.name, path=config.data.path)
     train, test = data.train.head(config.data.limit_train), data.test.head(config.data.limit_test)
+    for name, split in (("train", train), ("test", test)):
+        _check_values(f"{config.data.name} {name}", split.x, config.model.likelihood)
     if config.data.binarize == "dynamic":
         # Training batches are resampled each step; the test set is binarised once, seeded,
         # so test numbers are comparable between runs (the binarised-MNIST protocol).
         gen = torch.Generator().manual_seed(TEST_BINARIZATION_SEED)
         test = Split(torch.bernoulli(test.x, generator=gen), test.y)
     return train, test
+
+
+def _check_values(name: str, x: torch.Tensor, likelihood: str) -> None:
+    """Refuse data a likelihood cannot score, at load time rather than as a NaN later."""
+    if x.shape[0] == 0:
+        raise DataError(f"{name}: the split is empty")
+    if not torch.isfinite(x).all():
+        raise DataError(f"{name}: {int((~torch.isfinite(x)).sum())} values are NaN or infinite")
+    lo, hi = float(x.min()), float(x.max())
+    if likelihood == "bernoulli" and (lo < 0.0 or hi > 1.0):
+        raise DataError(
+            f"{name}: values in [{lo:g}, {hi:g}], but a Bernoulli likelihood needs targets in "
+            "[0, 1]; rescale the data or use --likelihood gaussian"
+        )
+
+
+def _stop_non_finite(model, x, loss, grad_norm, *, step, epoch, run_dir, lr, beta) -> None:
+    """Raise a TrainingError that names the step, the term, and how to go on."""
+    rec, kl = float(loss.reconstruction.detach()), float(loss.kl.detach())
+    if math.isfinite(rec) and math.isfinite(kl):
+        # The loss was finite, so a gradient blew up: find out which term's gradient.
+        bad = []
+        for term in ("reconstruction", "kl"):
+            model.zero_grad(set_to_none=True)
+            part = getattr(negative_elbo(model(x), x, beta=beta), term)
+            if part.requires_grad:
+                part.backward()
+            norms = [p.grad.norm() for p in model.parameters() if p.grad is not None]
+            if norms and not torch.isfinite(torch.stack(norms)).all():
+                bad.append(term)
+        what = f"the gradient of {' and '.join(bad) or 'the loss'} is not finite"
+        what += f" (loss terms were finite: reconstruction {rec:.4g}, KL {kl:.4g})"
+    else:
+        terms = [t for t, v in (("reconstruction", rec), ("KL", kl)) if not math.isfinite(v)]
+        what = f"the {' and '.join(terms)} term is {rec if 'reconstruction' in terms else kl}"
+    kept = f"epoch {epoch}" if epoch else "none (no epoch had completed)"
+    raise TrainingError(
+        f"non-finite value at step {step} (epoch {epoch + 1}): {what}; stopped. Last good "
+        f"checkpoint kept: {kept}. To go on: vaekit train --resume {run_dir} --lr {lr / 10:g}"
+        " (a lower learning rate), optionally with --grad-clip-norm 10"
+    )
+
+
+def _restore(state, model, optimizer, shuffle, run_dir: Path, *, lr: float) -> tuple[int, int]:
+    """Put a run back exactly where its last completed epoch left it."""
+    checkpoint.load_state_dict_checked(model, state["model"], str(run_dir))
+    try:
+        optimizer.load_state_dict(state["optimizer"])
+        shuffle.set_state(state["rng"]["shuffle"])
+        torch.set_rng_state(state["rng"]["torch"])
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for malformed state
+        raise CheckpointError(f"{run_dir}: trainer state does not fit this run ({exc})") from None
+    for group in optimizer.param_groups:  # a resumed run may lower the learning rate
+        group["lr"] = lr
+    return int(state["epoch"]), int(state["step"])
 
 
 def _optimizer(model: torch.nn.Module, lr: float, device: torch.device) -> torch.optim.Adam:
@@ -97,17 +154,9 @@ def train(
     optimizer = _optimizer(model, config.train.lr, device)
     epoch, step, metrics = 0, 0, []
     if resume:
+        checkpoint.remove_stale_temp_files(run_dir)
         state = checkpoint.load_trainer_state(run_dir)
-        checkpoint.load_state_dict_checked(model, state["model"], str(run_dir))
-        try:
-            optimizer.load_state_dict(state["optimizer"])
-        except (ValueError, KeyError, RuntimeError) as exc:
-            raise CheckpointError(f"{run_dir}: optimizer state does not fit ({exc})") from None
-        for group in optimizer.param_groups:  # a resumed run may lower the learning rate
-            group["lr"] = config.train.lr
-        epoch, step = int(state["epoch"]), int(state["step"])
-        shuffle.set_state(state["rng"]["shuffle"])
-        torch.set_rng_state(state["rng"]["torch"])
+        epoch, step = _restore(state, model, optimizer, shuffle, run_dir, lr=config.train.lr)
         metrics = [m for m in checkpoint.load_metrics(run_dir) if m.get("epoch", 0) <= epoch]
     checkpoint.save_config(run_dir, config)
 
@@ -133,8 +182,14 @@ def train(
             loss = negative_elbo(model(x), x, beta=config.train.beta)
             optimizer.zero_grad(set_to_none=True)
             loss.total.backward()
+            grads = [p.grad for p in model.parameters() if p.grad is not None]
             if config.train.grad_clip_norm is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.train.grad_clip_norm)
+                grad_norm = torch.nn.utils.clip_grad_norm_(grads, config.train.grad_clip_norm)
+            else:
+                grad_norm = torch.nn.utils.get_total_norm(grads)
+            if not (torch.isfinite(loss.total) and torch.isfinite(grad_norm)):
+                _stop_non_finite(model, x, loss, grad_norm, step=step + 1, epoch=epoch,
+                                 run_dir=run_dir, lr=config.train.lr, beta=config.train.beta)
             optimizer.step()
             sums += torch.stack([loss.total, loss.reconstruction, loss.kl]).detach() * x.shape[0]
             step += 1

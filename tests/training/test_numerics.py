@@ -1,0 +1,120 @@
+"""Numerical safety: non-finite losses and gradients stop training with a clear message;
+data a likelihood cannot score is refused at load."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from vaekit.cli import main
+from vaekit.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vaekit.data.dataset import Dataset, Split
+from vaekit.errors import DataError, TrainingError
+from vaekit.objectives import Loss
+from vaekit.training import trainer
+
+
+def _cfg(epochs=1, likelihood="gaussian"):
+    return RunConfig(
+        model=ModelConfig(hidden=(16,), latent_dim=2, likelihood=likelihood),
+        data=DataConfig(name="digits"),
+        train=TrainConfig(epochs=epochs, batch_size=100, lr=1e-3),
+    )
+
+
+def _files(run_dir):
+    """The checkpoint files (config.json records the resumed settings, so it may change)."""
+    names = ("model.safetensors", "trainer_state.pt", "metrics.jsonl")
+    return {name: (run_dir / name).read_bytes() for name in names}
+
+
+@pytest.mark.parametrize("term", ["reconstruction", "kl"])
+def test_non_finite_loss_names_step_and_term_and_keeps_checkpoint(tmp_path, monkeypatch, term):
+    trainer.train(_cfg(1), tmp_path)
+    before = _files(tmp_path)
+    real = trainer.negative_elbo
+    calls = {"n": 0}
+
+    def poisoned(out, x, *, beta=1.0):
+        loss = real(out, x, beta=beta)
+        calls["n"] += 1
+        if calls["n"] == 4:  # the 4th step of epoch 2
+            bad = {term: loss.__getattribute__(term) * float("nan")}
+            loss = dataclasses.replace(loss, **bad)
+            loss = Loss(total=loss.reconstruction + beta * loss.kl,
+                        reconstruction=loss.reconstruction, kl=loss.kl)
+        return loss
+
+    monkeypatch.setattr(trainer, "negative_elbo", poisoned)
+    with pytest.raises(TrainingError) as info:
+        trainer.train(_cfg(2), tmp_path, resume=True)
+    message = str(info.value)
+    steps_per_epoch = 15  # 1500 digits / batch 100
+    assert f"step {steps_per_epoch + 4} (epoch 2)" in message
+    assert ("reconstruction" if term == "reconstruction" else "KL") in message
+    assert "Last good checkpoint kept: epoch 1" in message
+    assert f"vaekit train --resume {tmp_path} --lr 0.0001" in message
+    assert _files(tmp_path) == before  # nothing was overwritten
+
+
+def test_non_finite_gradient_is_caught_before_the_update(tmp_path, monkeypatch):
+    real_build = trainer.build_vae
+
+    def build_with_exploding_grad(cfg):
+        model = real_build(cfg)
+        model.encoder.mean.weight.register_hook(lambda g: g * float("inf"))
+        return model
+
+    monkeypatch.setattr(trainer, "build_vae", build_with_exploding_grad)
+    with pytest.raises(TrainingError, match=r"step 1 \(epoch 1\): the gradient of .* not "
+                                            r"finite .*Last good checkpoint kept: none"):
+        trainer.train(_cfg(1), tmp_path)
+
+
+def test_gradient_clipping_bounds_the_update(tmp_path):
+    cfg = dataclasses.replace(_cfg(1), train=dataclasses.replace(_cfg().train,
+                                                                grad_clip_norm=1e-3, lr=1.0))
+    result = trainer.train(cfg, tmp_path)
+    assert all(torch.isfinite(p).all() for p in result.model.parameters())
+
+
+def _dataset(x):
+    return Dataset(name="custom", train=Split(x), test=Split(x[:10]))
+
+
+def test_nan_in_data_is_refused_at_load(tmp_path):
+    x = torch.rand(50, 1, 4, 4)
+    x[3, 0, 1, 1] = float("nan")
+    with pytest.raises(DataError, match="1 values are NaN or infinite"):
+        trainer.train(_cfg(1), tmp_path, dataset=_dataset(x))
+
+
+def test_bernoulli_targets_outside_unit_interval_are_refused(tmp_path):
+    x = torch.rand(50, 1, 4, 4) * 2
+    with pytest.raises(DataError, match="Bernoulli likelihood needs targets in"):
+        trainer.train(_cfg(1, likelihood="bernoulli"), tmp_path, dataset=_dataset(x))
+    trainer.train(_cfg(1, likelihood="gaussian"), tmp_path / "g", dataset=_dataset(x))
+
+
+def test_training_error_is_exit_2_one_line(tmp_path, monkeypatch, capsys):
+    def fail(*args, **kwargs):
+        raise TrainingError("non-finite value at step 7 (epoch 1): the KL term is nan; stopped.")
+
+    monkeypatch.setattr(trainer, "train", fail)
+    assert main(["train", "--out", str(tmp_path / "r"), "--data", "digits"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "step 7" in err
+
+
+def test_internal_error_is_exit_1_with_a_hint(monkeypatch, capsys):
+    import vaekit.cli.sample as sample
+
+    def boom(args):
+        raise RuntimeError("something vaekit did not expect")
+
+    monkeypatch.setattr(sample, "run", boom)
+    assert main(["sample", "anything"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error" in err and "please report" in err and "Traceback" not in err
