@@ -415,7 +415,7 @@ def test_any_bytes_give_a_melody_or_a_data_error(data):
     assert normalize_events(events).tolist() == events.tolist()
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.fuzz
 @given(st.data())
 def test_corrupted_real_bytes_give_a_melody_or_a_data_error(shared_data, data):
     original = (melody_dir(shared_data) / "jigs1.mid").read_bytes()
