@@ -39,6 +39,7 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 STATE_FILE = "trainer_state.pt"
 METRICS_FILE = "metrics.jsonl"
+VOCAB_FILE = "vocab.json"
 
 
 @dataclass
@@ -195,6 +196,20 @@ def _is_trainer_state(state: Any) -> bool:
         and all(isinstance(rng.get(k), torch.Tensor) and rng[k].dtype == torch.uint8
                 for k in ("shuffle", "torch"))
     )
+
+
+def load_vocab(run_dir: str | Path) -> dict[str, Any] | None:
+    """vocab.json of a sequence run (None for image runs)."""
+    path = Path(run_dir) / VOCAB_FILE
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: unreadable ({exc})") from None
+    if not isinstance(doc, dict):
+        raise CheckpointError(f"{path}: not a vocabulary document")
+    return doc
 
 
 def load_metrics(run_dir: Path) -> list[dict[str, Any]]:

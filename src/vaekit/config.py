@@ -30,27 +30,42 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 class ModelConfig:
     """The VAE's parts. Sizes are in units (neurons), `latent_dim` in dimensions of z."""
 
-    arch: str = "dense"  # encoder/decoder family: see vaekit.models.build.ARCHITECTURES
+    arch: str = "dense"  # encoder/decoder family: dense | conv | lstm (vaekit.models.build)
     latent_dim: int = 5  # the seed's default
-    hidden: tuple[int, ...] = (400,)  # dense hidden layers, encoder order (decoder mirrors)
+    hidden: tuple[int, ...] = (400,)  # dense layers (encoder order; the decoder mirrors them)
     activation: str = "relu"
-    likelihood: str = "gaussian"  # gaussian: squared error summed over pixels; bernoulli: BCE
+    likelihood: str = "gaussian"  # gaussian (squared error) | bernoulli (BCE) | categorical
     autoencoder: bool = False  # plain AE: same encoder/decoder, no sampling, no KL
+    channels: tuple[int, ...] = (32, 64)  # conv: channels of each stride-2 convolution
+    embedding_dim: int = 64  # lstm: token embedding size
+    rnn_hidden: int = 256  # lstm: units per direction
+    word_dropout: float = 0.0  # lstm decoder: fraction of input tokens replaced (Bowman 2016)
     log_std_min: float = -10.0  # clamp on the log-sigma head (numerical safety), nats
     log_std_max: float = 5.0
     # Filled in from the data when training starts, so a run directory rebuilds alone.
-    input_shape: tuple[int, ...] | None = None  # (C, H, W)
+    input_shape: tuple[int, ...] | None = None  # (C, H, W) images, (T,) sequences
+    vocab_size: int | None = None  # sequences: number of token classes
+    pad_token: int | None = None  # sequences: the class that marks padding (not scored)
 
 
 @dataclass(frozen=True)
 class DataConfig:
     """Which data, and how it is presented to the model."""
 
-    name: str = "mnist"  # a named dataset, see vaekit.data.registry
+    name: str = "mnist"  # a named dataset or KIND:PATH, see vaekit.data.registry
     path: str | None = None  # folder holding the dataset's files (searched first)
     binarize: str = "none"  # none | dynamic (Bernoulli-resampled each batch; test set fixed)
     limit_train: int | None = None  # use only the first N training examples (tests, demos)
     limit_test: int | None = None
+    image_size: int = 64  # image folders: resize + centre-crop to this many pixels square
+    channels: int = 3  # image folders: 1 (grey) or 3 (RGB)
+    corruption: str = "none"  # denoising: none | gaussian | salt_pepper | mask (input only)
+    noise_level: float = 0.0  # gaussian: sigma; salt_pepper: p; mask: fraction of pixels
+    bars: int = 2  # melodies: window length in bars of 16 sixteenth-note steps
+    transpose: tuple[int, ...] = (0,)  # melodies: semitone shifts added as augmentation
+    text_level: str = "char"  # text: char | word tokens
+    max_len: int = 64  # text: longest line in tokens (longer lines are dropped)
+    test_fraction: float = 0.1  # datasets without an official split: held-out fraction
 
 
 @dataclass(frozen=True)
@@ -60,11 +75,19 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 128
     lr: float = 1e-3
-    beta: float = 1.0  # weight on the KL term (1 = the ELBO)
+    beta: float = 1.0  # weight on the KL term (1 = the ELBO); the schedule's final value
+    kl_schedule: str = "constant"  # constant | linear | cyclical (Fu et al. 2019)
+    kl_warmup_steps: int = 0  # linear: steps from beta=0 to beta; cyclical: ramp per cycle
+    kl_cycle_steps: int = 0  # cyclical: steps per cycle (ramp, then hold)
+    free_bits: float = 0.0  # nats per latent dimension below which KL is not penalised
+    objective: str = "elbo"  # elbo | iwae (Burda et al. 2016)
+    iw_samples: int = 1  # iwae: importance samples per example
     seed: int = 0
     grad_clip_norm: float | None = None  # clip the global gradient norm; None = off
     eval_batch_size: int = 1000
-    device: str = "cpu"  # cpu | cuda | auto
+    device: str = "cpu"  # cpu | cuda | mps | auto
+    precision: str = "fp32"  # fp32 | bf16 (autocast for the forward pass)
+    compile: bool = False  # torch.compile the model
 
 
 @dataclass(frozen=True)
@@ -184,6 +207,49 @@ def _check(cfg: RunConfig) -> RunConfig:
     for key, v in (("data.limit_train", d.limit_train), ("data.limit_test", d.limit_test)):
         if v is not None and v < 1:
             raise ConfigError(f"{key} must be at least 1, got {v}")
+    choices = {
+        "data.corruption": (d.corruption, ("none", "gaussian", "salt_pepper", "mask")),
+        "data.text_level": (d.text_level, ("char", "word")),
+        "train.kl_schedule": (t.kl_schedule, ("constant", "linear", "cyclical")),
+        "train.objective": (t.objective, ("elbo", "iwae")),
+        "train.precision": (t.precision, ("fp32", "bf16")),
+    }
+    for key, (value, valid) in choices.items():
+        if value not in valid:
+            raise ConfigError(f"{key} must be one of {', '.join(valid)}; got {value!r}")
+    if d.channels not in (1, 3):
+        raise ConfigError(f"data.channels must be 1 or 3, got {d.channels}")
+    if not 4 <= d.image_size <= 1024:
+        raise ConfigError(f"data.image_size must be between 4 and 1024, got {d.image_size}")
+    if d.noise_level < 0 or (d.corruption in ("salt_pepper", "mask") and d.noise_level > 1):
+        raise ConfigError(f"data.noise_level {d.noise_level} is out of range for "
+                          f"data.corruption={d.corruption}")
+    if not 0 < d.test_fraction < 1:
+        raise ConfigError(f"data.test_fraction must be in (0, 1), got {d.test_fraction}")
+    if not 1 <= d.bars <= 64 or not 1 <= d.max_len <= 10_000:
+        raise ConfigError("data.bars must be in 1..64 and data.max_len in 1..10000")
+    if any(abs(s) > 24 for s in d.transpose):
+        raise ConfigError("data.transpose shifts must be within +-24 semitones")
+    if not 0 <= m.word_dropout <= 1:
+        raise ConfigError(f"model.word_dropout must be in [0, 1], got {m.word_dropout}")
+    for key, v in (("model.embedding_dim", m.embedding_dim), ("model.rnn_hidden", m.rnn_hidden),
+                   ("train.iw_samples", t.iw_samples)):
+        if not 1 <= v <= MAX_WIDTH:
+            raise ConfigError(f"{key} must be between 1 and {MAX_WIDTH}, got {v}")
+    if any(not 1 <= c <= 4096 for c in m.channels) or len(m.channels) > 8:
+        raise ConfigError(f"model.channels must be at most 8 sizes in 1..4096, got "
+                          f"{list(m.channels)}")
+    if m.vocab_size is not None and not 1 <= m.vocab_size <= 10**6:
+        raise ConfigError(f"model.vocab_size must be in 1..1000000, got {m.vocab_size}")
+    if m.pad_token is not None and not (m.vocab_size and 0 <= m.pad_token < m.vocab_size):
+        raise ConfigError("model.pad_token must be a class index below model.vocab_size")
+    if min(t.kl_warmup_steps, t.kl_cycle_steps) < 0 or t.free_bits < 0:
+        raise ConfigError("train.kl_warmup_steps, kl_cycle_steps and free_bits must be >= 0")
+    if t.kl_schedule == "cyclical" and not 0 < t.kl_warmup_steps <= t.kl_cycle_steps:
+        raise ConfigError("train.kl_schedule=cyclical needs 0 < kl_warmup_steps <= "
+                          "kl_cycle_steps")
+    if t.objective == "iwae" and m.autoencoder:
+        raise ConfigError("train.objective=iwae needs a VAE, not an auto-encoder")
     if t.device not in ("cpu", "cuda", "auto", "mps") and not t.device.startswith("cuda:"):
         raise ConfigError(f"train.device must be cpu, cuda, mps or auto, got {t.device!r}")
     return cfg

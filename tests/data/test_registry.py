@@ -3,8 +3,9 @@ import shutil
 import pytest
 import torch
 
-from vaekit.data import registry
-from vaekit.data.registry import load_dataset, search_dirs
+from vaekit.data import locate
+from vaekit.data.locate import search_dirs
+from vaekit.data.registry import load_dataset
 from vaekit.errors import DataError
 
 
@@ -25,7 +26,7 @@ def test_lookup_order(monkeypatch, tmp_path):
     assert [str(d) for d in dirs[:3]] == [
         "/explicit", str(tmp_path / "d" / "mnist"), str(tmp_path / "c" / "vaekit" / "mnist")
     ]
-    assert dirs[3] == registry.PACKAGE_DATA / "mnist"
+    assert dirs[3] == locate.PACKAGE_DATA / "mnist"
 
 
 def test_mnist_ships_inside_the_package(monkeypatch, tmp_path):
@@ -50,7 +51,7 @@ def test_fashion_mnist_needs_files(monkeypatch, tmp_path, shared_data):
     assert data.label_names[9] == "Ankle boot"
     monkeypatch.setenv("VAEKIT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    with pytest.raises(DataError, match="not found .*VAEKIT_DATA_DIR"):
+    with pytest.raises(DataError, match="not found .*set \\$VAEKIT_DATA_DIR"):
         load_dataset("fashion-mnist")
 
 

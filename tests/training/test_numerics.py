@@ -37,8 +37,8 @@ def test_non_finite_loss_names_step_and_term_and_keeps_checkpoint(tmp_path, monk
     real = trainer.negative_elbo
     calls = {"n": 0}
 
-    def poisoned(out, x, *, beta=1.0):
-        loss = real(out, x, beta=beta)
+    def poisoned(out, x, *, beta=1.0, free_bits=0.0):
+        loss = real(out, x, beta=beta, free_bits=free_bits)
         calls["n"] += 1
         if calls["n"] == 4:  # the 4th step of epoch 2
             bad = {term: loss.__getattribute__(term) * float("nan")}

@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
 from vaekit.errors import DataError
 
+KINDS = ("image", "melody", "text")
+
 
 @dataclass(frozen=True)
 class Split:
-    """One split. Images: x is (N, C, H, W) float32 in [0, 1]; y is (N,) int64 or None."""
+    """One split.
+
+    x: images (N, C, H, W) float32 in [0, 1], or sequences (N, T) int64 token classes.
+    y: (N,) int64 class labels, or None.
+    attrs: named per-example values (e.g. Olivetti's "glasses", "subject"), each (N,).
+    """
 
     x: torch.Tensor
     y: torch.Tensor | None = None
+    attrs: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return self.x.shape[0]
+
+    def select(self, index: torch.Tensor | slice) -> Split:
+        return Split(
+            self.x[index],
+            None if self.y is None else self.y[index],
+            {k: v[index] for k, v in self.attrs.items()},
+        )
 
     def head(self, n: int | None) -> Split:
         """The first n examples (all when n is None)."""
         if n is None or n >= len(self):
             return self
-        return Split(self.x[:n], None if self.y is None else self.y[:n])
+        return self.select(slice(0, n))
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,11 @@ class Dataset:
     train: Split
     test: Split
     label_names: tuple[str, ...] | None = None
+    kind: str = "image"  # image | melody | text
+    # Sequences: the token vocabulary as a JSON document, saved as vocab.json in a run.
+    vocab_json: dict[str, Any] | None = None
+    pad_token: int | None = None  # sequences: the padding class, not scored
+    vocab_size: int | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -46,3 +67,10 @@ def check_finite_unit_interval(name: str, x: torch.Tensor) -> None:
     lo, hi = float(x.min()), float(x.max())
     if lo < 0.0 or hi > 1.0:
         raise DataError(f"{name}: pixel values must lie in [0, 1], found [{lo:g}, {hi:g}]")
+
+
+def random_split(n: int, test_fraction: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seeded train/test index split for datasets without an official one."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_test = max(1, round(n * test_fraction))
+    return order[n_test:].sort().values, order[:n_test].sort().values

@@ -85,3 +85,43 @@ class GaussianLikelihood(nn.Module):
 
     def forward(self, params: torch.Tensor) -> GaussianPx:
         return GaussianPx(torch.sigmoid(params), self.sigma)
+
+
+@dataclass(frozen=True)
+class CategoricalPx:
+    """Independent categorical per sequence position: logits (B, T, V), tokens (B, T).
+    Positions holding `pad` are not scored."""
+
+    logits: torch.Tensor
+    pad: int | None = None
+
+    @property
+    def mean(self) -> torch.Tensor:
+        """The most likely class per position (teacher-forced), (B, T)."""
+        return self.logits.argmax(-1)
+
+    def reconstruction(self, x: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy summed over the scored positions, (B,) nats."""
+        ce = F.cross_entropy(self.logits.transpose(1, 2), x, reduction="none")  # (B, T)
+        if self.pad is not None:
+            ce = ce.masked_fill(x == self.pad, 0.0)
+        return ce.sum(1)
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        return -self.reconstruction(x)
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        probs = torch.softmax(self.logits, -1).flatten(0, 1)
+        draws = torch.multinomial(probs, 1, generator=generator)
+        return draws.view(self.logits.shape[:-1])
+
+
+class CategoricalLikelihood(nn.Module):
+    """Decoder output = logits over token classes; the loss is summed cross-entropy."""
+
+    def __init__(self, pad_token: int | None = None) -> None:
+        super().__init__()
+        self.pad_token = pad_token
+
+    def forward(self, params: torch.Tensor) -> CategoricalPx:
+        return CategoricalPx(params, self.pad_token)

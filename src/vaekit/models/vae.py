@@ -47,6 +47,8 @@ class VAE(nn.Module):
         self.likelihood = likelihood
         self.prior = prior
         self.autoencoder = autoencoder
+        # Sequence decoders read the target (teacher forcing): decoder(z, x).
+        self.teacher_forced = bool(getattr(decoder, "teacher_forced", False))
         # Clamp on the log-sigma head: exp(2 * log_std) in the KL overflows and the
         # posterior's scale can collapse to 0 without it. Default range: sigma in
         # [exp(-10), exp(5)] = [4.5e-5, 148].
@@ -65,18 +67,34 @@ class VAE(nn.Module):
         mean, log_std = self._heads(x)
         return Normal(mean, log_std.exp(), validate_args=False)
 
-    def decode(self, z: torch.Tensor) -> Any:
-        """p(x|z) for latents (B, D): use `.mean` for images, `.log_prob(x)` for scores."""
+    def decode(self, z: torch.Tensor, x: torch.Tensor | None = None) -> Any:
+        """p(x|z) for latents (B, D): use `.mean` for images, `.log_prob(x)` for scores.
+
+        Sequence decoders are teacher-forced on `x` (required for them); image decoders
+        ignore it. To generate sequences from z, use `generate`.
+        """
+        if self.teacher_forced:
+            if x is None:
+                raise ValueError("a sequence decoder needs x (teacher forcing); use generate")
+            return self.likelihood(self.decoder(z, x))
         return self.likelihood(self.decoder(z))
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, **options: Any) -> torch.Tensor:
+        """Decode latents to outputs: images (likelihood means) or sequences (tokens, with
+        the decoder's sampling options such as temperature)."""
+        if hasattr(self.decoder, "generate"):
+            return self.decoder.generate(z, **options)
+        return self.decode(z).mean
 
     def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> VAEOutput:
         mean, log_std = self._heads(x)
         if self.autoencoder:
-            return VAEOutput(p_x=self.decode(mean), z=mean, q_mean=mean, q_log_std=None)
+            return VAEOutput(p_x=self.decode(mean, x), z=mean, q_mean=mean, q_log_std=None)
         # Reparameterisation (Kingma & Welling 2014, eq. 10): z = mean + sigma * eps.
         eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
         z = mean + log_std.exp() * eps  # (B, D)
-        return VAEOutput(p_x=self.decode(z), z=z, q_mean=mean, q_log_std=log_std)
+        return VAEOutput(p_x=self.decode(z, x), z=z, q_mean=mean, q_log_std=log_std)
 
     @torch.no_grad()
     def sample(
@@ -86,7 +104,7 @@ class VAE(nn.Module):
         temperature: float = 1.0,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """n draws z ~ N(0, temperature^2 I), decoded to the likelihood's mean (n, C, H, W)."""
+        """n draws z ~ N(0, temperature^2 I), decoded (see `generate`): images (n, C, H, W)."""
         device = next(self.parameters()).device
         z = self.prior.sample(n, temperature=temperature, generator=generator, device=device)
-        return self.decode(z).mean
+        return self.generate(z)

@@ -9,7 +9,6 @@ all restored from trainer_state.pt.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -20,16 +19,19 @@ import torch
 
 from vaekit import checkpoint
 from vaekit.config import RunConfig
+from vaekit.data.corruption import corrupt
 from vaekit.data.dataset import Dataset, Split
-from vaekit.data.registry import load_dataset
-from vaekit.errors import CheckpointError, ConfigError, DataError, TrainingError
+from vaekit.errors import CheckpointError, TrainingError
+from vaekit.fileio import atomic_write_json
 from vaekit.models.build import build_vae
 from vaekit.models.vae import VAE
-from vaekit.objectives import dataset_negative_elbo, negative_elbo
+from vaekit.objectives import dataset_negative_elbo, iwae_loss, negative_elbo
 from vaekit.training.log import Progress
+from vaekit.training.schedules import kl_weight
+from vaekit.training.setup import prepare, resolve_device
 
 LOG_EVERY_STEPS = 50  # host syncs for the progress bar happen this often, not every step
-TEST_BINARIZATION_SEED = 1234  # the fixed binarisation of the test set
+COLLAPSE_NATS = 0.5  # a test KL below this (nats per example) triggers a collapse warning
 
 
 @dataclass
@@ -40,51 +42,13 @@ class TrainResult:
     metrics: list[dict[str, Any]]
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError("train.device=cuda but no CUDA device is available")
-    if name == "mps" and not (
-        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
-    ):
-        raise ConfigError("train.device=mps but MPS is not available")
-    return torch.device(name)
-
-
 def prepare_data(config: RunConfig, dataset: Dataset | None = None) -> tuple[Split, Split]:
-    """Train and test splits as configured (limits, fixed test binarisation)."""
-    data = dataset or load_dataset(config.data.name, path=config.data.path)
-    train, test = data.train.head(config.data.limit_train), data.test.head(config.data.limit_test)
-    for name, split in (("train", train), ("test", test)):
-        _check_values(f"{config.data.name} {name}", split.x, config.model.likelihood)
-    if config.data.binarize == "dynamic":
-        # Training batches are resampled each step; the test set is binarised once, seeded,
-        # so test numbers are comparable between runs (the binarised-MNIST protocol).
-        gen = torch.Generator().manual_seed(TEST_BINARIZATION_SEED)
-        test = Split(torch.bernoulli(test.x, generator=gen), test.y)
-    return train, test
+    """Train and test splits exactly as training sees them (limits, test binarisation)."""
+    _, data = prepare(config, dataset)
+    return data.train, data.test
 
 
-def _check_values(name: str, x: torch.Tensor, likelihood: str) -> None:
-    """Refuse data a likelihood cannot score, at load time rather than as a NaN later."""
-    if x.shape[0] == 0:
-        raise DataError(f"{name}: the split is empty")
-    if not torch.isfinite(x).all():
-        raise DataError(f"{name}: {int((~torch.isfinite(x)).sum())} values are NaN or infinite")
-    lo, hi = float(x.min()), float(x.max())
-    if likelihood == "bernoulli" and (lo < 0.0 or hi > 1.0):
-        raise DataError(
-            f"{name}: values in [{lo:g}, {hi:g}], but a Bernoulli likelihood needs targets in "
-            "[0, 1]; rescale the data or use --likelihood gaussian"
-        )
-
-
-def _stop_non_finite(model, x, loss, grad_norm, *, step, epoch, run_dir, lr, beta) -> None:
+def _stop_non_finite(model, x, loss, *, step, epoch, run_dir, lr, beta) -> None:
     """Raise a TrainingError that names the step, the term, and how to go on."""
     rec, kl = float(loss.reconstruction.detach()), float(loss.kl.detach())
     if math.isfinite(rec) and math.isfinite(kl):
@@ -125,7 +89,7 @@ def _restore(state, model, optimizer, shuffle, run_dir: Path, *, lr: float) -> t
     return int(state["epoch"]), int(state["step"])
 
 
-def _optimizer(model: torch.nn.Module, lr: float, device: torch.device) -> torch.optim.Adam:
+def _optimizer(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
     # The fused kernel does Adam's elementwise update in one pass (CPU and CUDA).
     try:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
@@ -144,77 +108,92 @@ def train(
     """Train (or, with resume=True, continue training) and write the run directory."""
     run_dir = Path(run_dir)
     device = resolve_device(config.train.device)
-    train_split, test_split = prepare_data(config, dataset)
-    config = dataclasses.replace(
-        config, model=dataclasses.replace(config.model, input_shape=tuple(train_split.x.shape[1:]))
-    )
-    torch.manual_seed(config.train.seed)
-    shuffle = torch.Generator().manual_seed(config.train.seed)
+    config, data = prepare(config, dataset)
+    tc = config.train
+    torch.manual_seed(tc.seed)
+    shuffle = torch.Generator().manual_seed(tc.seed)
     model = build_vae(config.model).to(device)
-    optimizer = _optimizer(model, config.train.lr, device)
+    optimizer = _optimizer(model, tc.lr)
     epoch, step, metrics = 0, 0, []
     if resume:
         checkpoint.remove_stale_temp_files(run_dir)
         state = checkpoint.load_trainer_state(run_dir)
-        epoch, step = _restore(state, model, optimizer, shuffle, run_dir, lr=config.train.lr)
+        epoch, step = _restore(state, model, optimizer, shuffle, run_dir, lr=tc.lr)
         metrics = [m for m in checkpoint.load_metrics(run_dir) if m.get("epoch", 0) <= epoch]
     checkpoint.save_config(run_dir, config)
+    if data.vocab_json is not None:
+        atomic_write_json(run_dir / checkpoint.VOCAB_FILE, data.vocab_json)
 
-    x_train = train_split.x.to(device)
-    x_test = test_split.x.to(device)
-    n, batch_size = x_train.shape[0], config.train.batch_size
+    x_train = data.train.x.to(device)
+    x_test = data.test.x.to(device)
+    n, batch_size = x_train.shape[0], tc.batch_size
     steps_per_epoch = math.ceil(n / batch_size)
     log = Progress(enabled=progress)
     log.message(
-        f"{'resuming' if resume else 'training'} on {config.data.name} ({len(train_split)} train"
-        f" / {len(test_split)} test examples, input {config.model.input_shape}) -> {run_dir}"
+        f"{'resuming' if resume else 'training'} on {config.data.name} ({n} train / "
+        f"{x_test.shape[0]} test examples, input {config.model.input_shape}) -> {run_dir}"
     )
     model.train()
-    while epoch < config.train.epochs:
+    while epoch < tc.epochs:
         started = time.perf_counter()
-        log.start_epoch(epoch + 1, config.train.epochs, steps_per_epoch)
+        log.start_epoch(epoch + 1, tc.epochs, steps_per_epoch)
         perm = torch.randperm(n, generator=shuffle).to(device)
         sums = torch.zeros(3, device=device)
         for k, i in enumerate(range(0, n, batch_size), 1):
-            x = x_train[perm[i : i + batch_size]]  # (B, C, H, W)
+            x = x_train[perm[i : i + batch_size]]  # (B, C, H, W) or (B, T)
             if config.data.binarize == "dynamic":
                 x = torch.bernoulli(x)
-            loss = negative_elbo(model(x), x, beta=config.train.beta)
+            x_in = corrupt(x, config.data.corruption, config.data.noise_level)
+            beta = kl_weight(step, beta=tc.beta, schedule=tc.kl_schedule,
+                             warmup_steps=tc.kl_warmup_steps, cycle_steps=tc.kl_cycle_steps)
+            if tc.objective == "iwae":
+                loss = iwae_loss(model, x, tc.iw_samples)
+            else:  # the model sees x_in (corrupted for denoising) and is scored against x
+                loss = negative_elbo(model(x_in), x, beta=beta, free_bits=tc.free_bits)
             optimizer.zero_grad(set_to_none=True)
             loss.total.backward()
             grads = [p.grad for p in model.parameters() if p.grad is not None]
-            if config.train.grad_clip_norm is not None:
-                grad_norm = torch.nn.utils.clip_grad_norm_(grads, config.train.grad_clip_norm)
+            if tc.grad_clip_norm is not None:
+                grad_norm = torch.nn.utils.clip_grad_norm_(grads, tc.grad_clip_norm)
             else:
                 grad_norm = torch.nn.utils.get_total_norm(grads)
             if not (torch.isfinite(loss.total) and torch.isfinite(grad_norm)):
-                _stop_non_finite(model, x, loss, grad_norm, step=step + 1, epoch=epoch,
-                                 run_dir=run_dir, lr=config.train.lr, beta=config.train.beta)
+                _stop_non_finite(model, x, loss, step=step + 1, epoch=epoch, run_dir=run_dir,
+                                 lr=tc.lr, beta=beta)
             optimizer.step()
             sums += torch.stack([loss.total, loss.reconstruction, loss.kl]).detach() * x.shape[0]
             step += 1
             if k % LOG_EVERY_STEPS == 0:
                 log.update(LOG_EVERY_STEPS, float(loss.total.detach()))
         epoch += 1
-        train_terms = (sums / n).tolist()
+        train_terms = dict(zip(("loss", "reconstruction", "kl"), (sums / n).tolist()))
         test_terms = dataset_negative_elbo(
-            model, x_test, beta=config.train.beta,
-            batch_size=config.train.eval_batch_size, seed=config.train.seed,
+            model, x_test, beta=tc.beta, batch_size=tc.eval_batch_size, seed=tc.seed
         )
         row = {
             "epoch": epoch,
             "step": step,
             "units": "nats per example",
-            "train": dict(zip(("loss", "reconstruction", "kl"), train_terms)),
+            "beta": beta,
+            "train": train_terms,
             "test": test_terms,
             "seconds": round(time.perf_counter() - started, 3),
         }
+        if not config.model.autoencoder and test_terms["kl"] < COLLAPSE_NATS:
+            row["warning"] = (
+                f"posterior collapse: the test KL is {test_terms['kl']:.3f} nats per example "
+                f"({test_terms['active_units']} active units); the decoder ignores z. Try "
+                "--kl-schedule linear --kl-warmup-steps N, --free-bits, or --word-dropout"
+            )
         metrics.append(row)
         log.update(steps_per_epoch % LOG_EVERY_STEPS)
         log.end_epoch(
-            f"train {train_terms[0]:.2f}  test {test_terms['loss']:.2f} nats/example "
-            f"(rec {test_terms['reconstruction']:.2f}, KL {test_terms['kl']:.2f})"
+            f"train {train_terms['loss']:.2f}  test {test_terms['loss']:.2f} nats/example "
+            f"(rec {test_terms['reconstruction']:.2f}, KL {test_terms['kl']:.2f}, "
+            f"active units {test_terms['active_units']}/{config.model.latent_dim})"
         )
+        if "warning" in row:
+            log.message(f"warning: {row['warning']}")
         _save_epoch(run_dir, model, optimizer, shuffle, epoch, step, metrics)
     model.eval()
     return TrainResult(run_dir=run_dir, config=config, model=model, metrics=metrics)

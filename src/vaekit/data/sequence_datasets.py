@@ -1,0 +1,130 @@
+"""Sequence datasets: melodies (90 event classes, MusicVAE-style) and lines of text.
+
+x is (N, T) int64 token classes. Melodies: T = bars * 16 sixteenth-note steps, no padding.
+Text: <bos> tokens <eos> <pad>..., T = max_len + 2, padding class 0.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vaekit.config import DataConfig
+from vaekit.data.dataset import Dataset, Split, random_split
+from vaekit.data.locate import find_dir, find_file, not_found, search_dirs
+from vaekit.errors import DataError
+
+MELODY_VOCAB_FORMAT = "vaekit-melody-events"
+
+
+def melody_vocab_json() -> dict:
+    from vaekit.data import music
+
+    return {
+        "format": MELODY_VOCAB_FORMAT,
+        "version": 1,
+        "classes": music.NUM_CLASSES,
+        "note_off": music.NOTE_OFF,
+        "hold": music.HOLD,
+        "min_pitch": music.MIN_PITCH,
+        "max_pitch": music.MAX_PITCH,
+        "steps_per_quarter": 4,
+    }
+
+
+def _transposed(windows: np.ndarray, semitones: int) -> np.ndarray:
+    """Shift every note-on event; windows that would leave the piano range are dropped."""
+    from vaekit.data import music
+
+    notes = windows >= music.FIRST_NOTE_EVENT
+    shifted = np.where(notes, windows + semitones, windows)
+    ok = ((shifted >= music.FIRST_NOTE_EVENT) | ~notes).all(1)
+    ok &= (shifted < music.NUM_CLASSES).all(1)
+    return shifted[ok]
+
+
+def melody_dataset(name: str, folder: Path, cfg: DataConfig) -> Dataset:
+    """Windows of `cfg.bars` bars from every MIDI file in `folder`. The split is by file
+    (held-out tunes); transposition augments the training windows only."""
+    from vaekit.data import music
+
+    windows, file_index = music.load_midi_folder(folder, bars=cfg.bars, transpose=(0,))
+    n_files = int(file_index.max()) + 1 if len(file_index) else 0
+    if n_files < 2:
+        raise DataError(f"{folder}: need at least 2 MIDI files with melodies to hold some out")
+    train_files, test_files = random_split(n_files, cfg.test_fraction)
+    in_test = np.isin(file_index, test_files.numpy())
+    train_w = windows[~in_test]
+    train_w = np.concatenate([train_w] + [_transposed(train_w, s) for s in cfg.transpose if s])
+    test_w = windows[in_test]
+
+    def split(w: np.ndarray) -> Split:
+        x = torch.from_numpy(w.astype(np.int64))
+        density = torch.from_numpy(music.note_density(w).astype(np.float32))
+        return Split(x, None, {"note_density": density})
+
+    return Dataset(
+        name=name, train=split(train_w), test=split(test_w), kind="melody",
+        vocab_json=melody_vocab_json(), pad_token=None, vocab_size=music.NUM_CLASSES,
+    )
+
+
+def load_nottingham(cfg: DataConfig, path: str | None) -> Dataset:
+    """Nottingham folk melodies (1,034 MIDI files, jukedeck's cleaned melody tracks)."""
+    dirs = [d / "nottingham" / "melody" for d in search_dirs("music", None)]
+    if path or cfg.path:
+        dirs.insert(0, Path(path or cfg.path))
+    folder = find_dir(dirs)
+    if folder is None:
+        raise not_found("nottingham/melody/*.mid", dirs)
+    return melody_dataset("nottingham", folder, cfg)
+
+
+def load_midi(cfg: DataConfig, path: str | None) -> Dataset:
+    folder = path or cfg.path
+    if not folder or not Path(folder).is_dir():
+        raise DataError(f"midi:PATH needs a folder of MIDI files, got {folder!r}")
+    return melody_dataset(f"midi:{folder}", Path(folder), cfg)
+
+
+def text_dataset(name: str, file: Path, cfg: DataConfig) -> Dataset:
+    """Lines of a text file; the vocabulary is built from the training lines only."""
+    from vaekit.data import text
+
+    lines = text.read_text_lines(file)
+    train_idx, test_idx = random_split(len(lines), cfg.test_fraction)
+    train_lines = [lines[i] for i in train_idx.tolist()]
+    test_lines = [lines[i] for i in test_idx.tolist()]
+    vocab = text.Vocabulary.build(train_lines, level=cfg.text_level)
+    train_x, _ = text.encode_lines(train_lines, vocab, max_len=cfg.max_len)
+    test_x, _ = text.encode_lines(test_lines, vocab, max_len=cfg.max_len)
+    if len(train_x) == 0 or len(test_x) == 0:
+        raise DataError(f"{file}: no lines of at most {cfg.max_len} tokens in a split; "
+                        "raise data.max_len")
+    return Dataset(
+        name=name,
+        train=Split(torch.from_numpy(train_x)),
+        test=Split(torch.from_numpy(test_x)),
+        kind="text",
+        vocab_json=vocab.to_json(),
+        pad_token=text.PAD,
+        vocab_size=len(vocab),
+    )
+
+
+def load_shakespeare(cfg: DataConfig, path: str | None) -> Dataset:
+    """Tiny Shakespeare (karpathy/char-rnn), one example per non-empty line."""
+    dirs = search_dirs("text", path or cfg.path)
+    file = find_file(dirs, "tinyshakespeare.txt", "input.txt")
+    if file is None:
+        raise not_found("tinyshakespeare.txt", dirs)
+    return text_dataset("shakespeare", file, cfg)
+
+
+def load_text(cfg: DataConfig, path: str | None) -> Dataset:
+    file = path or cfg.path
+    if not file or not Path(file).is_file():
+        raise DataError(f"text:PATH needs a text file (one example per line), got {file!r}")
+    return text_dataset(f"text:{file}", Path(file), cfg)
