@@ -54,3 +54,12 @@ def interpolate(
     z = model.encode(torch.stack([x0, x1]).to(device)).mean
     path = INTERPOLATIONS[method](z[0], z[1], steps)
     return model.decode(path).mean.cpu()
+
+
+def attribute_vector(means: torch.Tensor, has_attribute: torch.Tensor) -> torch.Tensor:
+    """Mean encoding of the examples with the attribute minus that of those without:
+    (N, D) means and (N,) booleans -> (D,). Adding it to z moves towards the attribute."""
+    has_attribute = has_attribute.bool()
+    if has_attribute.all() or not has_attribute.any():
+        raise ValueError("an attribute vector needs examples both with and without it")
+    return means[has_attribute].mean(0) - means[~has_attribute].mean(0)

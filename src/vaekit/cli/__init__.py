@@ -16,14 +16,24 @@ import traceback
 from vaekit import __version__
 from vaekit.errors import VaekitError
 
-# subcommand -> (module, one-line help); modules are imported only when used.
-COMMANDS = {
-    "train": ("vaekit.cli.train", "train a VAE (or AE) and write a run directory"),
-    "sample": ("vaekit.cli.sample", "decode draws from the prior into an image grid"),
-    "reconstruct": ("vaekit.cli.reconstruct", "inputs next to their reconstructions"),
-    "interpolate": ("vaekit.cli.interpolate", "decode a path between two test images"),
-    "encode": ("vaekit.cli.encode", "posterior means and labels of a split, to .npz"),
-}
+# Every module in this package that defines HELP, add_arguments and run is a subcommand,
+# named after the module (latent_map -> latent-map). ORDER fixes the order in --help.
+ORDER = ("train", "sample", "reconstruct", "interpolate", "encode")
+
+
+def discover_commands() -> dict[str, str]:
+    """subcommand -> module name; modules are imported to read their flags, but their
+    heavy imports (torch, ...) happen only inside run()."""
+    import pkgutil
+
+    names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    found = {}
+    for name in names:
+        module = importlib.import_module(f"{__name__}.{name}")
+        if all(hasattr(module, attr) for attr in ("HELP", "add_arguments", "run")):
+            found[name.replace("_", "-")] = module.__name__
+    ordered = [c for c in ORDER if c in found] + sorted(c for c in found if c not in ORDER)
+    return {c: found[c] for c in ordered}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,10 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vaekit", description="Variational auto-encoders on PyTorch.")
     parser.add_argument("--version", action="version", version=f"vaekit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, (module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(module).add_arguments(p)
-        p.set_defaults(_module=module)
+    for name, module_name in discover_commands().items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_module=module_name)
     return parser
 
 

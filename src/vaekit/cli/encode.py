@@ -8,6 +8,9 @@ from pathlib import Path
 from vaekit.cli.common import say
 
 
+HELP = "posterior means and labels of a split, to .npz"
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", metavar="RUN", help="a run directory written by vaekit train")
     p.add_argument("--split", choices=["test", "train"], default="test")
@@ -20,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from vaekit.analysis.latent import encode_means
-    from vaekit.cli.runs import load_run, split_of
+    from vaekit.cli._runs import load_run, split_of
     from vaekit.fileio import atomic_write_bytes
 
     run_ = load_run(args.run_dir)

@@ -8,6 +8,9 @@ from pathlib import Path
 from vaekit.cli.common import figures_dir, say
 
 
+HELP = "decode a path between two test images"
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", metavar="RUN", help="a run directory written by vaekit train")
     p.add_argument("--from-index", type=int, default=0, help="first image's index (default 0)")
@@ -22,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from vaekit.analysis.latent import interpolate
-    from vaekit.cli.runs import load_run, pick, split_of
+    from vaekit.cli._runs import load_run, pick, split_of
     from vaekit.errors import ConfigError
     from vaekit.viz.images import save_grid
 

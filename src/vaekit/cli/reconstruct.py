@@ -8,6 +8,9 @@ from pathlib import Path
 from vaekit.cli.common import figures_dir, say
 
 
+HELP = "inputs next to their reconstructions"
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", metavar="RUN", help="a run directory written by vaekit train")
     p.add_argument("--n", type=int, default=16, help="number of images (default 16)")
@@ -19,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from vaekit.analysis.sampling import reconstructions
-    from vaekit.cli.runs import load_run, split_of
+    from vaekit.cli._runs import load_run, split_of
     from vaekit.errors import ConfigError
     from vaekit.viz.images import save_grid
 

@@ -8,6 +8,9 @@ from pathlib import Path
 from vaekit.cli.common import figures_dir, say
 
 
+HELP = "decode draws from the prior into an image grid"
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", metavar="RUN", help="a run directory written by vaekit train")
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
@@ -19,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vaekit.analysis.sampling import prior_samples
-    from vaekit.cli.runs import load_run
+    from vaekit.cli._runs import load_run
     from vaekit.errors import ConfigError
     from vaekit.viz.images import save_grid
 

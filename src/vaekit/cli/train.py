@@ -11,6 +11,9 @@ from vaekit.cli.common import add_config_flags, changed_keys, config_from_args, 
 from vaekit.errors import ConfigError, VaekitError
 
 
+HELP = "train a VAE (or AE) and write a run directory"
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="RUN_DIR", help="run directory to create "
                    "(default: runs/DATA-ARCH-TIMESTAMP)")
