@@ -7,7 +7,6 @@ from pathlib import Path
 
 from vaekit.cli.common import say
 
-
 HELP = "posterior means and labels of a split, to .npz"
 
 

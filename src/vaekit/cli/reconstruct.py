@@ -7,7 +7,6 @@ from pathlib import Path
 
 from vaekit.cli.common import figures_dir, say
 
-
 HELP = "inputs next to their reconstructions"
 
 

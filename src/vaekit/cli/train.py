@@ -10,7 +10,6 @@ from pathlib import Path
 from vaekit.cli.common import add_config_flags, changed_keys, config_from_args, figures_dir, say
 from vaekit.errors import ConfigError, VaekitError
 
-
 HELP = "train a VAE (or AE) and write a run directory"
 
 
