@@ -14,6 +14,7 @@ FORBIDDEN = {
             "vaekit.checkpoint"),
     "analysis": ("vaekit.cli", "vaekit.training"),
     "training": ("vaekit.cli", "vaekit.analysis"),
+    "web": ("vaekit.cli",),
 }
 
 

@@ -18,7 +18,8 @@ from vaekit.errors import VaekitError
 
 # Every module in this package that defines HELP, add_arguments and run is a subcommand,
 # named after the module (latent_map -> latent-map). ORDER fixes the order in --help.
-ORDER = ("train", "sample", "reconstruct", "interpolate", "encode")
+ORDER = ("train", "sample", "reconstruct", "interpolate", "encode", "evaluate", "latent-map",
+         "compare", "attribute", "denoise", "traverse", "report", "judge", "serve")
 
 
 def discover_commands() -> dict[str, str]:
