@@ -87,12 +87,23 @@ class VAE(nn.Module):
             return self.decoder.generate(z, **options)
         return self.decode(z).mean
 
-    def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> VAEOutput:
+    def forward(
+        self,
+        x: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        eps: torch.Tensor | None = None,
+    ) -> VAEOutput:
+        """Encode, sample z (one per example), decode. `eps` (B, D) supplies the standard
+        normal noise (the trainer draws it for a whole global batch, so that N processes
+        see the same noise as one); otherwise it is drawn from `generator`."""
         mean, log_std = self._heads(x)
         if self.autoencoder:
             return VAEOutput(p_x=self.decode(mean, x), z=mean, q_mean=mean, q_log_std=None)
         # Reparameterisation (Kingma & Welling 2014, eq. 10): z = mean + sigma * eps.
-        eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        if eps is None:
+            eps = torch.randn(mean.shape, generator=generator, device=mean.device,
+                              dtype=mean.dtype)
         z = mean + log_std.exp() * eps  # (B, D)
         return VAEOutput(p_x=self.decode(z, x), z=z, q_mean=mean, q_log_std=log_std)
 

@@ -26,6 +26,7 @@ from vaekit.fileio import atomic_write_json
 from vaekit.models.build import build_vae
 from vaekit.models.vae import VAE
 from vaekit.objectives import dataset_negative_elbo, iwae_loss, negative_elbo
+from vaekit.training.distributed import barrier, init_distributed, shard, shutdown
 from vaekit.training.log import Progress
 from vaekit.training.schedules import kl_weight
 from vaekit.training.setup import prepare, resolve_device
@@ -97,6 +98,192 @@ def _optimizer(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
 
 
+class Trainer:
+    """Holds a run's model, optimizer, data and generators; `fit` is the whole loop.
+
+    Randomness comes from seeded generators whose states are checkpointed: `shuffle`
+    orders the data, `noise` draws the sampler's eps, dynamic binarisation and input
+    corruption for each *global* batch, so a resumed run -- or N processes under torchrun,
+    each taking its slice of the batch -- reproduces a single uninterrupted run.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        run_dir: str | Path,
+        *,
+        resume: bool = False,
+        dataset: Dataset | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.run_dir = Path(run_dir)
+        self.dist, self.device = init_distributed(resolve_device(config.train.device))
+        self.config, data = prepare(config, dataset)
+        tc = self.config.train
+        torch.manual_seed(tc.seed)
+        self.shuffle = torch.Generator().manual_seed(tc.seed)
+        self.noise = torch.Generator(device=self.device).manual_seed(tc.seed + 1)
+        self.model = build_vae(self.config.model).to(self.device)
+        self.channels_last = self.config.model.arch == "conv" and self.device.type != "mps"
+        if self.channels_last:  # NHWC lets oneDNN / cuDNN pick faster convolution kernels
+            self.model.to(memory_format=torch.channels_last)
+        self.optimizer = _optimizer(self.model, tc.lr)
+        self.params = list(self.model.parameters())  # walked once, not every step
+        self.epoch, self.step, self.metrics = 0, 0, []
+        if resume:
+            if self.dist.is_main:
+                checkpoint.remove_stale_temp_files(self.run_dir)
+            state = checkpoint.load_trainer_state(self.run_dir)
+            self.epoch, self.step = _restore(state, self.model, self.optimizer, self.shuffle,
+                                             self.run_dir, lr=tc.lr)
+            self.noise.set_state(state["rng"].get("noise", self.noise.get_state()))
+            self.metrics = [m for m in checkpoint.load_metrics(self.run_dir)
+                            if m.get("epoch", 0) <= self.epoch]
+        self.net = self.model  # what the loop calls: maybe DDP-wrapped and compiled
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(self.model, device_ids=ids)
+        if tc.compile:
+            self.net = torch.compile(self.net)
+        self.x_train = data.train.x.to(self.device)
+        self.x_test = data.test.x.to(self.device)
+        if self.channels_last:
+            self.x_train = self.x_train.contiguous(memory_format=torch.channels_last)
+        self.log = Progress(enabled=progress and self.dist.is_main)
+        if self.dist.is_main:
+            checkpoint.save_config(self.run_dir, self.config)
+            if data.vocab_json is not None:
+                atomic_write_json(self.run_dir / checkpoint.VOCAB_FILE, data.vocab_json)
+        self.log.message(
+            f"{'resuming' if resume else 'training'} on {self.config.data.name} "
+            f"({self.x_train.shape[0]} train / {self.x_test.shape[0]} test examples, input "
+            f"{self.config.model.input_shape}) -> {self.run_dir}"
+            + (f" [{self.dist.world_size} processes]" if self.dist.enabled else "")
+        )
+
+    def _global_batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The batch every rank agrees on, then this rank's slice of it."""
+        cfg = self.config
+        x = self.x_train[idx]  # (B, C, H, W) or (B, T)
+        if cfg.data.binarize == "dynamic":
+            x = torch.bernoulli(x, generator=self.noise)
+        x_in = corrupt(x, cfg.data.corruption, cfg.data.noise_level, generator=self.noise)
+        eps = torch.randn((x.shape[0], cfg.model.latent_dim), generator=self.noise,
+                          device=self.device)
+        part = shard(x.shape[0], self.dist)
+        return x[part], x_in[part], eps[part], x.shape[0]
+
+    def train_epoch(self) -> dict[str, float]:
+        """One pass over the training data; returns its mean loss terms (nats/example)."""
+        tc, n = self.config.train, self.x_train.shape[0]
+        steps = math.ceil(n / tc.batch_size)
+        check_every = 1 if self.device.type == "cpu" else LOG_EVERY_STEPS  # GPU: fewer syncs
+        self.log.start_epoch(self.epoch + 1, tc.epochs, steps)
+        perm = torch.randperm(n, generator=self.shuffle).to(self.device)
+        sums = torch.zeros(3, device=self.device)
+        seen = 0  # examples this rank trained on
+        self.net.train()
+        for k, i in enumerate(range(0, n, tc.batch_size), 1):
+            x, x_in, eps, global_b = self._global_batch(perm[i : i + tc.batch_size])
+            self.beta = kl_weight(self.step, beta=tc.beta, schedule=tc.kl_schedule,
+                                  warmup_steps=tc.kl_warmup_steps, cycle_steps=tc.kl_cycle_steps)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16,
+                                enabled=tc.precision == "bf16"):
+                if tc.objective == "iwae":
+                    loss = iwae_loss(self.net, x, tc.iw_samples, generator=self.noise)
+                else:  # the model sees x_in (corrupted for denoising), is scored against x
+                    loss = negative_elbo(self.net(x_in, eps=eps), x, beta=self.beta,
+                                         free_bits=tc.free_bits)
+            # DDP averages gradients over ranks; weight each rank's batch mean by its share
+            # so the result is the global batch mean even when the last batch splits unevenly.
+            scale = x.shape[0] * self.dist.world_size / global_b
+            self.optimizer.zero_grad(set_to_none=True)
+            (loss.total * scale).backward()
+            grads = [p.grad for p in self.params if p.grad is not None]
+            if tc.grad_clip_norm is not None:
+                grad_norm = torch.nn.utils.clip_grad_norm_(grads, tc.grad_clip_norm)
+            else:
+                grad_norm = torch.nn.utils.get_total_norm(grads)
+            if k % check_every == 0 and not (
+                torch.isfinite(loss.total) and torch.isfinite(grad_norm)
+            ):
+                _stop_non_finite(self.model, x, loss, step=self.step + 1, epoch=self.epoch,
+                                 run_dir=self.run_dir, lr=tc.lr, beta=self.beta)
+            self.optimizer.step()
+            terms = torch.stack([loss.total, loss.reconstruction, loss.kl]).detach().float()
+            sums += terms * x.shape[0]
+            seen += x.shape[0]
+            self.step += 1
+            if k % LOG_EVERY_STEPS == 0:
+                self.log.update(LOG_EVERY_STEPS, float(loss.total.detach()))
+        self.log.update(steps % LOG_EVERY_STEPS)
+        self.epoch += 1
+        return dict(zip(("loss", "reconstruction", "kl"), (sums / max(seen, 1)).tolist()))
+
+    def evaluate(self) -> dict:
+        """Test-split loss terms, KL per dimension and active units (see objectives)."""
+        tc = self.config.train
+        return dataset_negative_elbo(self.model, self.x_test, beta=tc.beta,
+                                     batch_size=tc.eval_batch_size, seed=tc.seed)
+
+    def fit(self) -> TrainResult:
+        """Train up to config.train.epochs; evaluate and save after every epoch (rank 0)."""
+        tc = self.config.train
+        while self.epoch < tc.epochs:
+            started = time.perf_counter()
+            train_terms = self.train_epoch()
+            if self.dist.is_main:
+                self._end_epoch(train_terms, time.perf_counter() - started)
+            barrier(self.dist)
+        self.model.eval()
+        shutdown(self.dist)
+        return TrainResult(self.run_dir, self.config, self.model, self.metrics)
+
+    def _end_epoch(self, train_terms: dict[str, float], seconds: float) -> None:
+        test_terms = self.evaluate()
+        row = {
+            "epoch": self.epoch,
+            "step": self.step,
+            "units": "nats per example",
+            "beta": self.beta,
+            "train": train_terms,
+            "test": test_terms,
+            "seconds": round(seconds, 3),
+        }
+        if not self.config.model.autoencoder and test_terms["kl"] < COLLAPSE_NATS:
+            row["warning"] = (
+                f"posterior collapse: the test KL is {test_terms['kl']:.3f} nats per example "
+                f"({test_terms['active_units']} active units); the decoder ignores z. Try "
+                "--kl-schedule linear --kl-warmup-steps N, --free-bits, or --word-dropout"
+            )
+        self.metrics.append(row)
+        self.log.end_epoch(
+            f"train {train_terms['loss']:.2f}  test {test_terms['loss']:.2f} nats/example "
+            f"(rec {test_terms['reconstruction']:.2f}, KL {test_terms['kl']:.2f}, "
+            f"active units {test_terms['active_units']}/{self.config.model.latent_dim})"
+        )
+        if "warning" in row:
+            self.log.message(f"warning: {row['warning']}")
+        self._save()
+
+    def _save(self) -> None:
+        # Order matters for crash safety: the weights users load, then the resume point
+        # (which holds its own copy of the weights), then the log.
+        checkpoint.save_weights(self.run_dir, self.model, step=self.step)
+        state = {
+            "model": {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "epoch": self.epoch,
+            "step": self.step,
+            "rng": {"shuffle": self.shuffle.get_state(), "noise": self.noise.get_state().cpu(),
+                    "torch": torch.get_rng_state()},
+        }
+        checkpoint.save_trainer_state(self.run_dir, state)
+        checkpoint.save_metrics(self.run_dir, self.metrics)
+
+
 def train(
     config: RunConfig,
     run_dir: str | Path,
@@ -106,109 +293,4 @@ def train(
     progress: bool = False,
 ) -> TrainResult:
     """Train (or, with resume=True, continue training) and write the run directory."""
-    run_dir = Path(run_dir)
-    device = resolve_device(config.train.device)
-    config, data = prepare(config, dataset)
-    tc = config.train
-    torch.manual_seed(tc.seed)
-    shuffle = torch.Generator().manual_seed(tc.seed)
-    model = build_vae(config.model).to(device)
-    optimizer = _optimizer(model, tc.lr)
-    epoch, step, metrics = 0, 0, []
-    if resume:
-        checkpoint.remove_stale_temp_files(run_dir)
-        state = checkpoint.load_trainer_state(run_dir)
-        epoch, step = _restore(state, model, optimizer, shuffle, run_dir, lr=tc.lr)
-        metrics = [m for m in checkpoint.load_metrics(run_dir) if m.get("epoch", 0) <= epoch]
-    checkpoint.save_config(run_dir, config)
-    if data.vocab_json is not None:
-        atomic_write_json(run_dir / checkpoint.VOCAB_FILE, data.vocab_json)
-
-    x_train = data.train.x.to(device)
-    x_test = data.test.x.to(device)
-    n, batch_size = x_train.shape[0], tc.batch_size
-    steps_per_epoch = math.ceil(n / batch_size)
-    log = Progress(enabled=progress)
-    log.message(
-        f"{'resuming' if resume else 'training'} on {config.data.name} ({n} train / "
-        f"{x_test.shape[0]} test examples, input {config.model.input_shape}) -> {run_dir}"
-    )
-    model.train()
-    while epoch < tc.epochs:
-        started = time.perf_counter()
-        log.start_epoch(epoch + 1, tc.epochs, steps_per_epoch)
-        perm = torch.randperm(n, generator=shuffle).to(device)
-        sums = torch.zeros(3, device=device)
-        for k, i in enumerate(range(0, n, batch_size), 1):
-            x = x_train[perm[i : i + batch_size]]  # (B, C, H, W) or (B, T)
-            if config.data.binarize == "dynamic":
-                x = torch.bernoulli(x)
-            x_in = corrupt(x, config.data.corruption, config.data.noise_level)
-            beta = kl_weight(step, beta=tc.beta, schedule=tc.kl_schedule,
-                             warmup_steps=tc.kl_warmup_steps, cycle_steps=tc.kl_cycle_steps)
-            if tc.objective == "iwae":
-                loss = iwae_loss(model, x, tc.iw_samples)
-            else:  # the model sees x_in (corrupted for denoising) and is scored against x
-                loss = negative_elbo(model(x_in), x, beta=beta, free_bits=tc.free_bits)
-            optimizer.zero_grad(set_to_none=True)
-            loss.total.backward()
-            grads = [p.grad for p in model.parameters() if p.grad is not None]
-            if tc.grad_clip_norm is not None:
-                grad_norm = torch.nn.utils.clip_grad_norm_(grads, tc.grad_clip_norm)
-            else:
-                grad_norm = torch.nn.utils.get_total_norm(grads)
-            if not (torch.isfinite(loss.total) and torch.isfinite(grad_norm)):
-                _stop_non_finite(model, x, loss, step=step + 1, epoch=epoch, run_dir=run_dir,
-                                 lr=tc.lr, beta=beta)
-            optimizer.step()
-            sums += torch.stack([loss.total, loss.reconstruction, loss.kl]).detach() * x.shape[0]
-            step += 1
-            if k % LOG_EVERY_STEPS == 0:
-                log.update(LOG_EVERY_STEPS, float(loss.total.detach()))
-        epoch += 1
-        train_terms = dict(zip(("loss", "reconstruction", "kl"), (sums / n).tolist()))
-        test_terms = dataset_negative_elbo(
-            model, x_test, beta=tc.beta, batch_size=tc.eval_batch_size, seed=tc.seed
-        )
-        row = {
-            "epoch": epoch,
-            "step": step,
-            "units": "nats per example",
-            "beta": beta,
-            "train": train_terms,
-            "test": test_terms,
-            "seconds": round(time.perf_counter() - started, 3),
-        }
-        if not config.model.autoencoder and test_terms["kl"] < COLLAPSE_NATS:
-            row["warning"] = (
-                f"posterior collapse: the test KL is {test_terms['kl']:.3f} nats per example "
-                f"({test_terms['active_units']} active units); the decoder ignores z. Try "
-                "--kl-schedule linear --kl-warmup-steps N, --free-bits, or --word-dropout"
-            )
-        metrics.append(row)
-        log.update(steps_per_epoch % LOG_EVERY_STEPS)
-        log.end_epoch(
-            f"train {train_terms['loss']:.2f}  test {test_terms['loss']:.2f} nats/example "
-            f"(rec {test_terms['reconstruction']:.2f}, KL {test_terms['kl']:.2f}, "
-            f"active units {test_terms['active_units']}/{config.model.latent_dim})"
-        )
-        if "warning" in row:
-            log.message(f"warning: {row['warning']}")
-        _save_epoch(run_dir, model, optimizer, shuffle, epoch, step, metrics)
-    model.eval()
-    return TrainResult(run_dir=run_dir, config=config, model=model, metrics=metrics)
-
-
-def _save_epoch(run_dir, model, optimizer, shuffle, epoch, step, metrics) -> None:
-    # Order matters for crash safety: the weights users load, then the resume point
-    # (which holds its own copy of the weights), then the log.
-    checkpoint.save_weights(run_dir, model, step=step)
-    state = {
-        "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-        "optimizer": optimizer.state_dict(),
-        "epoch": epoch,
-        "step": step,
-        "rng": {"shuffle": shuffle.get_state(), "torch": torch.get_rng_state()},
-    }
-    checkpoint.save_trainer_state(run_dir, state)
-    checkpoint.save_metrics(run_dir, metrics)
+    return Trainer(config, run_dir, resume=resume, dataset=dataset, progress=progress).fit()
