@@ -118,3 +118,10 @@ def test_fuzz_structured_configs(doc):
         assert str(exc) and "\n" not in str(exc)
     else:
         assert cfg.model.latent_dim >= 1 and cfg.train.lr > 0
+
+
+def test_unprintable_keys_keep_messages_on_one_line():
+    # found by the 20,000-example fuzz run: a key holding a newline
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"model": {"\n": 1}})
+    assert "\n" not in str(info.value) and "'\\n'" in str(info.value)

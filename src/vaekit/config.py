@@ -274,13 +274,15 @@ def config_from_dict(data: dict[str, Any], *, base: RunConfig | None = None) -> 
         for key, value in given.items():
             if key not in types_:
                 valid = ", ".join(sorted(types_))
-                raise ConfigError(f"unknown config key {name}.{key} (valid keys: {valid})")
+                shown = key if key.isprintable() else repr(key)  # messages stay one line
+                raise ConfigError(f"unknown config key {name}.{shown} (valid keys: {valid})")
             updates[key] = _coerce(value, types_[key], f"{name}.{key}")
         sections[name] = dataclasses.replace(current, **updates)
     extra = set(data) - set(SECTIONS) - {"format", "format_version", "vaekit_version"}
     if extra:
         raise ConfigError(
-            f"unknown config section {sorted(extra)[0]!r} (valid: {', '.join(SECTIONS)})"
+            f"unknown config section {sorted(map(str, extra))[0]!r} "
+            f"(valid: {', '.join(SECTIONS)})"
         )
     return _check(RunConfig(**sections))
 
