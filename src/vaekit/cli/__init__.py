@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
     except VaekitError as exc:
-        print(f"vaekit: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split())  # one line, whatever the message holds
+        print(f"vaekit: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("vaekit: interrupted", file=sys.stderr)
