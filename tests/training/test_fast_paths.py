@@ -42,3 +42,13 @@ def test_same_noise_for_same_seed(tmp_path):
     b.train_epoch()
     for (name, p), q in zip(a.model.named_parameters(), b.model.parameters()):
         assert torch.equal(p, q), name
+
+
+def test_fp32_fast_learns_like_fp32_and_restores_the_flag(tmp_path):
+    before = torch.backends.mkldnn.matmul.fp32_precision
+    fp32 = train(_cfg(), tmp_path / "fp32").metrics
+    fast = train(_cfg(precision="fp32-fast"), tmp_path / "fast").metrics
+    assert torch.backends.mkldnn.matmul.fp32_precision == before
+    assert abs(fast[-1]["test"]["loss"] - fp32[-1]["test"]["loss"]) < 0.01 * fp32[-1]["test"][
+        "loss"
+    ]

@@ -61,8 +61,9 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
                                         "help": "nats per latent dim not penalised"}),
     "--objective": ("train.objective", {"choices": ["elbo", "iwae"], "help": "training bound"}),
     "--iw-samples": ("train.iw_samples", {"type": int, "help": "iwae: samples per example"}),
-    "--precision": ("train.precision", {"choices": ["fp32", "bf16"],
-                                        "help": "bf16: autocast the forward pass"}),
+    "--precision": ("train.precision", {"choices": ["fp32", "fp32-fast", "bf16"],
+                                        "help": "fp32-fast: oneDNN fast fp32 matmuls (CPU); "
+                                                "bf16: autocast the forward pass"}),
     "--compile": ("train.compile", {"action": "store_const", "const": True,
                                     "help": "torch.compile the model"}),
     "--seed": ("train.seed", {"type": int, "help": "random seed"}),

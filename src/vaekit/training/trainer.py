@@ -9,8 +9,10 @@ all restored from trainer_state.pt.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,22 @@ def _restore(state, model, optimizer, shuffle, run_dir: Path, *, lr: float) -> t
     for group in optimizer.param_groups:  # a resumed run may lower the learning rate
         group["lr"] = lr
     return int(state["epoch"]), int(state["step"])
+
+
+@contextlib.contextmanager
+def matmul_precision(precision: str) -> Iterator[None]:
+    """fp32-fast: let oneDNN run float32 matmuls/convs in its reduced-precision mode for
+    the duration (a process-wide backend flag, restored afterwards)."""
+    backends = [torch.backends.mkldnn.matmul, torch.backends.mkldnn.conv]
+    saved = [b.fp32_precision for b in backends]
+    try:
+        if precision == "fp32-fast":
+            for b in backends:
+                b.fp32_precision = "bf16"
+        yield
+    finally:
+        for b, value in zip(backends, saved):
+            b.fp32_precision = value
 
 
 def _optimizer(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
@@ -231,12 +249,13 @@ class Trainer:
     def fit(self) -> TrainResult:
         """Train up to config.train.epochs; evaluate and save after every epoch (rank 0)."""
         tc = self.config.train
-        while self.epoch < tc.epochs:
-            started = time.perf_counter()
-            train_terms = self.train_epoch()
-            if self.dist.is_main:
-                self._end_epoch(train_terms, time.perf_counter() - started)
-            barrier(self.dist)
+        with matmul_precision(tc.precision):
+            while self.epoch < tc.epochs:
+                started = time.perf_counter()
+                train_terms = self.train_epoch()
+                if self.dist.is_main:
+                    self._end_epoch(train_terms, time.perf_counter() - started)
+                barrier(self.dist)
         self.model.eval()
         shutdown(self.dist)
         return TrainResult(self.run_dir, self.config, self.model, self.metrics)
