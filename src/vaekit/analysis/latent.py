@@ -1,6 +1,9 @@
-"""The latent space: encodings, linear and spherical interpolation."""
+"""The latent space: encodings, linear and spherical interpolation, the halfway point,
+attribute vectors, PCA, the decoded manifold of a 2-D latent, image files as inputs."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 
@@ -63,3 +66,79 @@ def attribute_vector(means: torch.Tensor, has_attribute: torch.Tensor) -> torch.
     if has_attribute.all() or not has_attribute.any():
         raise ValueError("an attribute vector needs examples both with and without it")
     return means[has_attribute].mean(0) - means[~has_attribute].mean(0)
+
+
+@torch.no_grad()
+def decode_latents(model: VAE, z: torch.Tensor, *, batch_size: int = 1000) -> torch.Tensor:
+    """Likelihood means of latents (N, D): images (N, C, H, W) on the CPU."""
+    device = next(model.parameters()).device
+    return torch.cat([model.decode(z[i : i + batch_size].to(device)).mean.cpu()
+                      for i in range(0, z.shape[0], batch_size)])
+
+
+def halfway(z_a: torch.Tensor, z_b: torch.Tensor) -> torch.Tensor:
+    """The seed's latent arithmetic: z_a + 0.5 (z_b - z_a), the midpoint of the two codes."""
+    return z_a + 0.5 * (z_b - z_a)
+
+
+@dataclass(frozen=True)
+class PCA:
+    projected: torch.Tensor  # (N, k) coordinates on the principal axes
+    components: torch.Tensor  # (k, D) unit axes, by decreasing variance
+    mean: torch.Tensor  # (D,)
+    explained: torch.Tensor  # (k,) fraction of the total variance along each axis
+
+
+def pca(points: torch.Tensor, k: int = 2) -> PCA:
+    """Principal component analysis of (N, D) points through the SVD of the centred data;
+    each axis' sign is fixed so that its largest coefficient is positive (deterministic)."""
+    if not 1 <= k <= points.shape[1]:
+        raise ValueError(f"k must be between 1 and {points.shape[1]}, got {k}")
+    mean = points.mean(0)
+    centred = (points - mean).double()
+    _, s, vh = torch.linalg.svd(centred, full_matrices=False)
+    signs = torch.sign(vh[torch.arange(vh.shape[0]), vh.abs().argmax(1)])
+    vh = vh * signs.unsqueeze(1)
+    variance = s.square()
+    explained = variance[:k] / variance.sum().clamp_min(1e-30)
+    components = vh[:k].to(points.dtype)
+    return PCA((points - mean) @ components.T, components, mean, explained.to(points.dtype))
+
+
+def latent_grid(n: int, span: float) -> torch.Tensor:
+    """n x n points of a 2-D latent in [-span, span]^2, row-major, as an image reads: the
+    first row is z2 = +span (top), the first column z1 = -span (left). (n*n, 2)"""
+    ticks = torch.linspace(-span, span, n)
+    z2, z1 = torch.meshgrid(ticks.flip(0), ticks, indexing="ij")
+    return torch.stack([z1.reshape(-1), z2.reshape(-1)], 1)
+
+
+def manifold(model: VAE, n: int, span: float) -> torch.Tensor:
+    """Decodings of `latent_grid(n, span)` for a 2-D latent: (n*n, C, H, W)."""
+    if model.latent_dim != 2:
+        raise ValueError(f"a manifold grid needs a 2-D latent, this model has {model.latent_dim}")
+    return decode_latents(model, latent_grid(n, span))
+
+
+def shift_latents(z: torch.Tensor, vector: torch.Tensor, scales: list[float]) -> torch.Tensor:
+    """Each code plus each multiple of a direction: (N, D), (D,) -> (N * S, D), one row of
+    S scales per code."""
+    s = torch.tensor(scales, dtype=z.dtype).view(1, -1, 1)
+    return (z.unsqueeze(1) + s * vector.view(1, 1, -1)).reshape(-1, z.shape[1])
+
+
+def load_image_files(paths: list[str], input_shape: tuple[int, ...]) -> torch.Tensor:
+    """PNG/JPEG files as model inputs: resized and centre-cropped to (C, H, W) of the run,
+    grey or RGB, in [0, 1]. (N, C, H, W)"""
+    from pathlib import Path
+
+    from vaekit.data.image_datasets import to_unit
+    from vaekit.data.image_files import load_images
+
+    if len(input_shape) != 3 or input_shape[0] not in (1, 3):
+        raise ValueError(f"image files need an image model, this one takes {input_shape}")
+    c, h, w = input_shape
+    files = [Path(p) for p in paths]
+    images, _, _ = load_images(files, [str(p) for p in files], source=files[0], size=(h, w),
+                               channels=c, crop="center", max_images=None, skip_bad=False)
+    return to_unit(images)

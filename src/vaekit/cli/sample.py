@@ -16,6 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=1.0,
                    help="scale of the prior's standard deviation (default 1.0)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--token-temperature", type=float, default=0.0,
+                   help="sequence runs: 0 decodes greedily, > 0 samples tokens (default 0)")
     p.add_argument("--out", help="PNG path (default RUN/figures/samples.png)")
 
 
@@ -30,6 +32,11 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.temperature <= 10:
         raise ConfigError(f"--temperature must be in (0, 10], got {args.temperature}")
     run_ = load_run(args.run_dir)
+    if run_.config.model.arch == "lstm":  # melodies -> MIDI files + piano roll; text -> lines
+        from vaekit.cli import _sequence
+
+        _sequence.sample(run_, args)
+        return 0
     images = prior_samples(run_.model, args.n, temperature=args.temperature, seed=args.seed)
     out = Path(args.out) if args.out else figures_dir(args.run_dir) / "samples.png"
     save_grid(images.numpy(), out, nrow=min(8, args.n))
