@@ -37,7 +37,7 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--latent-dim": ("model.latent_dim", {"type": int, "help": "dimensions of z"}),
     "--hidden": ("model.hidden", {"type": int, "nargs": "+", "help": "hidden layer sizes"}),
     "--activation": ("model.activation", {"help": "relu, tanh, elu, gelu, leaky_relu"}),
-    "--likelihood": ("model.likelihood", {"choices": ["gaussian", "bernoulli"],
+    "--likelihood": ("model.likelihood", {"choices": ["gaussian", "bernoulli", "categorical"],
                                           "help": "gaussian = summed squared error; "
                                                   "bernoulli = summed BCE"}),
     "--autoencoder": ("model.autoencoder", {"action": "store_const", "const": True,

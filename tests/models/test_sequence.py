@@ -1,0 +1,172 @@
+"""The LSTM sequence VAE's parts (models/sequence.py, nn/recurrent.py)."""
+
+import pytest
+import torch
+
+from vaekit.checkpoint import load_run, save_config, save_weights
+from vaekit.config import ModelConfig, RunConfig
+from vaekit.data import music, text
+from vaekit.errors import ConfigError
+from vaekit.models import sequence
+from vaekit.models.build import build_vae
+from vaekit.nn.recurrent import choose_tokens, replace_tokens
+from vaekit.objectives import negative_elbo
+
+T, V, D = 12, 20, 4
+
+
+def tiny(pad=None, **kw) -> ModelConfig:
+    base = dict(arch="lstm", likelihood="categorical", latent_dim=D, embedding_dim=8,
+                rnn_hidden=16, input_shape=(T,), vocab_size=V, pad_token=pad)
+    return ModelConfig(**{**base, **kw})
+
+
+def melodies(n=5, seed=0) -> torch.Tensor:
+    return torch.randint(0, V, (n, T), generator=torch.Generator().manual_seed(seed))
+
+
+def sentences() -> torch.Tensor:
+    x = torch.randint(4, V, (3, T), generator=torch.Generator().manual_seed(1))
+    x[:, 0] = text.BOS
+    for row, end in enumerate((4, 7, T - 1)):
+        x[row, end] = text.EOS
+        x[row, end + 1 :] = text.PAD
+    return x
+
+
+@pytest.fixture(params=[None, 0], ids=["melody", "text"])
+def model_and_x(request):
+    torch.manual_seed(0)
+    pad = request.param
+    return build_vae(tiny(pad)).eval(), (melodies() if pad is None else sentences())
+
+
+def test_shapes_and_loss(model_and_x):
+    model, x = model_and_x
+    mean, log_std = model.encoder(x)
+    assert mean.shape == log_std.shape == (len(x), D)
+    out = model(x)
+    assert out.p_x.logits.shape == (len(x), T, V)
+    assert out.p_x.reconstruction(x).shape == (len(x),)
+    assert torch.isfinite(negative_elbo(out, x).total)
+    assert model.teacher_forced and sequence.LSTMDecoder.teacher_forced
+
+
+def test_position_t_never_sees_x_t(model_and_x):
+    model, x = model_and_x
+    z = torch.randn(len(x), D)
+    logits = model.decoder(z, x)
+    for t in range(T):
+        x2 = x.clone()
+        x2[:, t] = (x2[:, t] + 7) % V
+        changed = model.decoder(z, x2)
+        assert torch.equal(logits[:, : t + 1], changed[:, : t + 1]), t
+        if t < T - 1:  # ... but the next position does read it
+            assert not torch.allclose(logits[:, t + 1], changed[:, t + 1])
+
+
+def test_generate_length_range_and_padding(model_and_x):
+    model, x = model_and_x
+    z = torch.randn(6, D) * 3
+    for kwargs in ({}, {"temperature": 1.5, "generator": torch.Generator().manual_seed(0)}):
+        tokens = model.generate(z, **kwargs)
+        assert tokens.shape == (6, T) and tokens.dtype == torch.int64
+        assert int(tokens.min()) >= 0 and int(tokens.max()) < V
+    assert model.generate(z, max_len=5).shape == (6, 5)
+    with pytest.raises(ValueError):
+        model.generate(z, max_len=0)
+    if model.decoder.pad_token is not None:  # text: no <pad> before <eos>, only <pad> after
+        for row in model.generate(z, temperature=2.0).tolist():
+            end = row.index(text.EOS) if text.EOS in row else len(row)
+            assert text.PAD not in row[: end + 1]
+            assert all(t == text.PAD for t in row[end + 1 :])
+
+
+def test_temperature_zero_is_deterministic_and_matches_teacher_forcing(model_and_x):
+    model, _ = model_and_x
+    z = torch.randn(4, D)
+    greedy = model.generate(z)
+    assert torch.equal(greedy, model.generate(z, generator=torch.Generator().manual_seed(5)))
+    if model.decoder.pad_token is None:  # the step-by-step path agrees with forward()
+        assert torch.equal(model.decoder(z, greedy).argmax(-1), greedy)
+    a = model.generate(z, temperature=1.0, generator=torch.Generator().manual_seed(1))
+    b = model.generate(z, temperature=1.0, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)
+
+
+def test_word_dropout_only_in_training_mode():
+    torch.manual_seed(0)
+    model = build_vae(tiny(word_dropout=1.0))
+    x, z = melodies(), torch.randn(5, D)
+    other = melodies(seed=3)
+    model.train()  # every input token is the mask class: the logits cannot depend on x
+    assert torch.equal(model.decoder(z, x), model.decoder(z, other))
+    model.eval()
+    assert not torch.allclose(model.decoder(z, x), model.decoder(z, other))
+    plain = build_vae(tiny())
+    plain.load_state_dict(model.state_dict())
+    assert torch.equal(model.decoder(z, x), plain.eval().decoder(z, x))
+
+
+def test_word_dropout_replacement_and_constants():
+    tokens = torch.arange(2, 12).repeat(50, 1)
+    keep = tokens == 2
+    out = replace_tokens(tokens, 0.5, 99, keep=keep, generator=torch.Generator().manual_seed(0))
+    assert (out[keep] == 2).all() and 0.4 < (out == 99).float().mean() < 0.55
+    assert torch.equal(replace_tokens(tokens, 0.0, 99), tokens)
+    text_decoder = build_vae(tiny(pad=0, word_dropout=0.5)).decoder
+    melody_decoder = build_vae(tiny(word_dropout=0.5)).decoder
+    assert text_decoder.dropout_token == text.UNK and melody_decoder.dropout_token == V + 1
+    assert (sequence.TEXT_EOS, sequence.TEXT_UNK) == (text.EOS, text.UNK)
+    assert choose_tokens(torch.tensor([[0.0, 3.0, 1.0]])).tolist() == [1]
+    with pytest.raises(ValueError):
+        choose_tokens(torch.zeros(1, 3), temperature=-1.0)
+
+
+def test_encoder_ignores_trailing_padding():
+    torch.manual_seed(0)
+    short = build_vae(tiny(pad=0)).eval()
+    x = sentences()
+    longer = torch.cat([x, torch.zeros(3, 5, dtype=torch.long)], dim=1)
+    torch.testing.assert_close(short.encoder(x), short.encoder(longer))
+
+
+def test_save_load_gives_identical_logits(tmp_path):
+    torch.manual_seed(0)
+    cfg = tiny(pad=0)
+    model = build_vae(cfg).eval()
+    save_config(tmp_path, RunConfig(model=cfg))
+    save_weights(tmp_path, model, step=0)
+    loaded = load_run(tmp_path).model
+    x, z = sentences(), torch.randn(3, D)
+    assert torch.equal(model.decoder(z, x), loaded.decoder(z, x))
+    assert torch.equal(model.encoder(x)[0], loaded.encoder(x)[0])
+    assert torch.equal(model.generate(z), loaded.generate(z))
+
+
+def test_bad_configs_are_config_errors():
+    with pytest.raises(ConfigError, match="vocab_size"):
+        sequence.build_parts(tiny(vocab_size=None))
+    with pytest.raises(ConfigError, match="parameters"):
+        sequence.build_parts(tiny(vocab_size=10**6, embedding_dim=4096))
+
+
+def test_tiny_model_overfits_a_handful_of_melodies(shared_data):
+    folder = shared_data / "music" / "nottingham" / "melody"
+    windows, _ = music.load_midi_folder(folder, bars=1, max_files=2)
+    x = torch.from_numpy(windows[:8])  # 8 real one-bar melodies (16 steps)
+    torch.manual_seed(0)
+    cfg = tiny(input_shape=(16,), vocab_size=music.NUM_CLASSES, latent_dim=8,
+               embedding_dim=16, rnn_hidden=64)
+    model = build_vae(cfg)
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-2)
+    for _ in range(250):
+        loss = negative_elbo(model(x), x, beta=0.02)
+        optimizer.zero_grad()
+        loss.total.backward()
+        optimizer.step()
+    model.eval()
+    z = model.encode(x).mean
+    accuracy = (model.decode(z, x).mean == x).float().mean()
+    assert accuracy > 0.95
+    assert (model.generate(z) == x).float().mean() > 0.9
