@@ -28,7 +28,7 @@ from torch import nn
 
 from vaekit.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vaekit.data.registry import load_dataset
-from vaekit.training.trainer import Trainer
+from vaekit.training.trainer import Trainer, matmul_precision
 
 TARGET_NATS = 106.0
 
@@ -127,6 +127,9 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--precision", nargs="+", default=["fp32", "fp32-fast"],
+                        choices=["fp32", "fp32-fast", "bf16"],
+                        help="vaekit variants to time (each against the same tutorial)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -139,50 +142,67 @@ def main() -> int:
     tutorial = TutorialVAE()
     tutorial_opt = torch.optim.Adam(tutorial.parameters(), lr=1e-3)
 
-    config = RunConfig(
-        model=ModelConfig(latent_dim=20, hidden=(400,), likelihood="bernoulli"),
-        data=DataConfig(name="mnist"),
-        train=TrainConfig(epochs=args.epochs, batch_size=128, lr=1e-3, seed=args.seed),
-    )
-    trainer = Trainer(config, tempfile.mkdtemp(prefix="vaekit-speed-"), dataset=data)
+    trainers = {}
+    for precision in args.precision:
+        config = RunConfig(
+            model=ModelConfig(latent_dim=20, hidden=(400,), likelihood="bernoulli"),
+            data=DataConfig(name="mnist"),
+            train=TrainConfig(epochs=args.epochs, batch_size=128, lr=1e-3, seed=args.seed,
+                              precision=precision),
+        )
+        trainers[f"vaekit {precision}"] = Trainer(
+            config, tempfile.mkdtemp(prefix="vaekit-speed-"), dataset=data
+        )
     n = len(data.train)
     flops = flops_per_epoch(n)
     peak = matmul_peak()
     print(f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs; "
-          f"{flops / 1e9:.0f} GFLOP per epoch; matmul peak {peak:.0f} GFLOP/s (fp32 2048^3)")
-    print(f"{'epoch':>5} {'vaekit s':>9} {'tutorial s':>10} {'vaekit/s':>9} "
-          f"{'tutorial/s':>10} {'ratio':>6} {'GFLOP/s':>8} {'test vaekit':>11} "
-          f"{'test tutorial':>13}")
-    clock = {"vaekit": 0.0, "tutorial": 0.0}
-    reached: dict[str, float | None] = {"vaekit": None, "tutorial": None}
-    ratios = []
+          f"{flops / 1e9:.0f} GFLOP per epoch (matmuls); fp32 matmul peak here "
+          f"{peak:.0f} GFLOP/s (2048^3)")
+    names = ["tutorial", *trainers]
+
+    def run_epoch(who: str) -> None:
+        if who == "tutorial":
+            tutorial_epoch(tutorial, tutorial_opt, loader)
+        else:
+            trainer = trainers[who]
+            with matmul_precision(trainer.config.train.precision):
+                trainer.train_epoch()
+
+    def test_loss(who: str) -> float:
+        if who == "tutorial":
+            return tutorial_test(tutorial, data.test.x)
+        return trainers[who].evaluate()["loss"]
+
+    clock = dict.fromkeys(names, 0.0)
+    reached: dict[str, float | None] = dict.fromkeys(names)
+    ratios: dict[str, list[float]] = {who: [] for who in trainers}
     for epoch in range(1, args.epochs + 1):
         times = {}
-        order = ("vaekit", "tutorial") if epoch % 2 else ("tutorial", "vaekit")
-        for who in order:  # alternate which goes first, so drift hits both alike
+        order = names if epoch % 2 else names[::-1]  # alternate, so drift hits all alike
+        for who in order:
             start = time.perf_counter()
-            if who == "vaekit":
-                trainer.train_epoch()
-            else:
-                tutorial_epoch(tutorial, tutorial_opt, loader)
+            run_epoch(who)
             times[who] = time.perf_counter() - start
             clock[who] += times[who]
-        tests = {"vaekit": trainer.evaluate()["loss"],
-                 "tutorial": tutorial_test(tutorial, data.test.x)}
-        for who in reached:
-            if reached[who] is None and tests[who] <= TARGET_NATS:
+        parts = []
+        for who in names:
+            loss = test_loss(who)
+            if reached[who] is None and loss <= TARGET_NATS:
                 reached[who] = clock[who]
-        ratio = times["tutorial"] / times["vaekit"]
-        ratios.append(ratio)
-        print(f"{epoch:>5} {times['vaekit']:>9.2f} {times['tutorial']:>10.2f} "
-              f"{n / times['vaekit']:>9.0f} {n / times['tutorial']:>10.0f} {ratio:>5.2f}x "
-              f"{flops / times['vaekit'] / 1e9:>8.0f} {tests['vaekit']:>11.2f} "
-              f"{tests['tutorial']:>13.2f}", flush=True)
-    print(f"median speed-up {sorted(ratios)[len(ratios) // 2]:.2f}x (samples/s, vaekit over "
-          "tutorial); test losses in nats per example")
+            line = f"{who}: {times[who]:.2f} s, {n / times[who]:.0f} samples/s, test {loss:.2f}"
+            if who in ratios:
+                ratios[who].append(times["tutorial"] / times[who])
+                line += (f", {ratios[who][-1]:.2f}x, "
+                         f"{flops / times[who] / 1e9:.0f} GFLOP/s")
+            parts.append(line)
+        print(f"epoch {epoch:>2} | " + " | ".join(parts), flush=True)
+    print("test losses: nats per example (summed BCE + KL, 10,000 test images)")
+    for who, values in ratios.items():
+        print(f"{who}: median speed-up over the tutorial {sorted(values)[len(values) // 2]:.2f}x")
     for who, secs in reached.items():
         when = f"{secs:.1f} s of training" if secs is not None else "not reached"
-        print(f"time to test loss <= {TARGET_NATS:g} nats: {who}: {when}")
+        print(f"time to test loss <= {TARGET_NATS:g} nats, {who}: {when}")
     return 0
 
 
