@@ -22,6 +22,8 @@ demo: venv
 	$(BIN)/vaekit sample $(RUN)
 	$(BIN)/vaekit reconstruct $(RUN)
 	$(BIN)/vaekit interpolate $(RUN) --from-index 0 --to-index 1 --steps 10
+	$(BIN)/vaekit latent-map $(RUN)
+	$(BIN)/vaekit report $(RUN)
 
 test: venv
 	$(BIN)/python -m pytest -q
