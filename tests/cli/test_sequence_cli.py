@@ -111,3 +111,15 @@ def test_commands_route_melody_runs(melody_run, tmp_path, capsys):
                  "--scales", "-1", "1",
                  "--out", str(tmp_path / "a.png")]) == 0
     assert "note density" in capsys.readouterr().out
+
+
+def test_evaluate_command_on_a_melody_run(melody_run, tmp_path):
+    import json
+
+    from vaekit.cli import main
+
+    out = tmp_path / "e.json"
+    assert main(["evaluate", str(melody_run.path), "--limit", "16", "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert 0 <= doc["teacher_forced_accuracy"] <= 1 and doc["sequences"] == 16
+    assert main(["evaluate", str(melody_run.path), "--ood", "noise"]) == 2

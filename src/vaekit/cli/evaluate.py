@@ -1,0 +1,154 @@
+"""vaekit evaluate: likelihood metrics of a trained run, and out-of-distribution AUROCs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vaekit.cli.common import say
+
+HELP = "log p(x) (IWAE), ELBO terms, bits/dim, active units; --ood AUROCs"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", metavar="RUN", help="a run directory written by vaekit train")
+    p.add_argument("--iw-samples", type=int, default=1000, metavar="K",
+                   help="importance samples per example for log p(x) (default 1000; "
+                        "Burda et al. use 5000)")
+    p.add_argument("--split", choices=["test", "train"], default="test")
+    p.add_argument("--limit", type=int, metavar="N", help="evaluate the first N examples only")
+    p.add_argument("--batch-size", type=int, default=100, metavar="B",
+                   help="examples per pass (the K samples are chunked to bound memory)")
+    p.add_argument("--ood", nargs="+", metavar="SOURCE", default=[],
+                   help="out-of-distribution sets: 'noise' (uniform pixels) or dataset names")
+    p.add_argument("--seed", type=int, default=0, help="seed of the importance samples")
+    p.add_argument("--out", metavar="FILE.json", help="default RUN/evaluation.json")
+
+
+def _check(args: argparse.Namespace) -> None:
+    from vaekit.errors import ConfigError
+
+    if not 1 <= args.iw_samples <= 1_000_000:
+        raise ConfigError(f"--iw-samples must be between 1 and 1000000, got {args.iw_samples}")
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {args.limit}")
+    if not 1 <= args.batch_size <= 100_000:
+        raise ConfigError(f"--batch-size must be between 1 and 100000, got {args.batch_size}")
+
+
+def _ood_set(source: str, run, n: int, seed: int):
+    """n images from `source`, shaped and preprocessed as the run's test set."""
+    import dataclasses
+
+    import torch
+
+    from vaekit.analysis.ood import conform_images, uniform_noise
+    from vaekit.config import DataConfig
+    from vaekit.data.registry import load_dataset
+    from vaekit.training.setup import TEST_BINARIZATION_SEED
+
+    shape = tuple(run.config.model.input_shape)
+    if source == "noise":
+        x = uniform_noise(n, shape, seed=seed)
+    else:
+        c, h, w = shape
+        cfg = dataclasses.replace(DataConfig(name=source), channels=c if c in (1, 3) else 3,
+                                  image_size=h if h == w and h >= 4 else 64)
+        data = load_dataset(source, config=cfg)
+        x = conform_images(data.test.x[:n], shape, name=source)
+    if run.config.data.binarize == "dynamic":  # as the run's own test set: fixed, seeded
+        x = torch.bernoulli(x, generator=torch.Generator().manual_seed(TEST_BINARIZATION_SEED))
+    return x
+
+
+def _table(rows: list[tuple[str, str, str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    return "\n".join(f"  {a:<{widths[0]}}  {b:>{widths[1]}}  {c}" for a, b, c in rows)
+
+
+def _report(ev, label: str) -> str:
+    nats = "nats per example"
+    rows = [
+        (f"-log p(x), IWAE K={ev.iw_samples}",
+         f"{ev.nll:.2f} ± {ev.nll_standard_error:.2f}", f"{nats} (± standard error)"),
+        ("negative ELBO (1 sample)", f"{ev.negative_elbo:.2f}", nats),
+        ("  reconstruction", f"{ev.reconstruction:.2f}", nats),
+        ("  KL", f"{ev.kl:.2f}", nats),
+        ("bits per dimension, IWAE", f"{ev.bits_per_dim:.4f}", f"bits/dim (D = {ev.dims})"),
+        ("bits per dimension, ELBO", f"{ev.elbo_bits_per_dim:.4f}", "bits/dim"),
+        ("active units", f"{ev.active_units}/{ev.latent_dim}",
+         "Cov_x(E_q[z_u]) > 0.01 (Burda et al. 2016)"),
+    ]
+    kl = " ".join(f"{v:.2f}" for v in ev.kl_per_dim)
+    lines = [label, _table(rows), f"  KL per latent dimension ({nats}): {kl}"]
+    if ev.gaussian_constant:
+        lines.append(f"  note: {ev.note}; the constant is {ev.gaussian_constant:.2f} nats "
+                     "(the training loss's reconstruction leaves it out)")
+    return "\n".join(lines)
+
+
+def _ood_report(results, k: int) -> str:
+    head = ("source", "examples", "mean log p(x) in", "mean log p(x) out", "AUROC")
+    rows = [head] + [(r.source, str(r.examples_out), f"{r.mean_log_px_in:.2f}",
+                      f"{r.mean_log_px_out:.2f}", f"{r.auroc:.4f}") for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = [f"out-of-distribution: AUROC of log p(x) (IWAE K={k}, nats per example); "
+             "positive class = in-distribution scoring higher"]
+    for row in rows:
+        lines.append("  " + "  ".join(f"{v:<{w}}" if i == 0 else f"{v:>{w}}"
+                                      for i, (v, w) in enumerate(zip(row, widths))))
+    for r in results:
+        if r.ood_ranked_higher:
+            lines.append(f"  {r.source}: likelihood ranks the OOD set higher "
+                         f"(AUROC {r.auroc:.4f} < 0.5)")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from tqdm import tqdm
+
+    from vaekit.analysis.evaluate import evaluate, log_likelihood
+    from vaekit.analysis.ood import compare
+    from vaekit.checkpoint import load_config
+    from vaekit.cli._runs import load_run, split_of
+    from vaekit.errors import ConfigError
+    from vaekit.fileio import atomic_write_json
+
+    _check(args)
+    if load_config(args.run_dir).model.arch == "lstm":
+        # sequences: reconstruction accuracy (teacher-forced and generated), NLL, KL
+        from vaekit.cli import _sequence
+
+        if args.ood:
+            raise ConfigError("--ood is for image runs")
+        scores = _sequence.evaluate(load_run(args.run_dir), split=args.split,
+                                    limit=args.limit, seed=args.seed)
+        out = Path(args.out) if args.out else Path(args.run_dir) / "evaluation.json"
+        atomic_write_json(out, scores)
+        print(f"wrote {out}")
+        return 0
+    run_ = load_run(args.run_dir)
+    x = split_of(run_, args.split).x[: args.limit]
+    n, k = x.shape[0], args.iw_samples
+    options = {"k": k, "batch_size": args.batch_size, "seed": args.seed}
+    with tqdm(total=n * (1 + len(args.ood)), unit="example", file=sys.stderr, disable=None,
+              desc=f"log p(x), K={k}", leave=False) as bar:
+        ev, log_px = evaluate(run_.model, x, progress=bar.update, **options)
+        results = []
+        for source in args.ood:
+            x_out = _ood_set(source, run_, n, args.seed)
+            bar.set_description(f"{source}, K={k}")
+            scores = log_likelihood(run_.model, x_out, progress=bar.update, **options)
+            results.append(compare(source, log_px, scores))
+    say(_report(ev, f"{args.run_dir}: {args.split} split, {n} examples, {ev.likelihood} "
+                    f"likelihood, K = {k} importance samples (seed {args.seed})"))
+    if results:
+        say(_ood_report(results, k))
+    out = Path(args.out) if args.out else Path(args.run_dir) / "evaluation.json"
+    atomic_write_json(out, {"run": str(args.run_dir), "split": args.split, "seed": args.seed,
+                            "evaluation": ev.to_dict(),
+                            "ood": [r.to_dict() for r in results]})
+    say(f"wrote {out}")
+    return 0

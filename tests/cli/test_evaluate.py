@@ -1,0 +1,84 @@
+import json
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from vaekit.cli import main
+from vaekit.cli.evaluate import _ood_set
+from vaekit.config import DataConfig, ModelConfig, RunConfig
+
+TINY = ["--data", "digits", "--limit-train", "400", "--hidden", "32", "--latent-dim", "2",
+        "--epochs", "2", "--batch-size", "50", "--lr", "3e-3", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("evaluate")
+    bernoulli, gaussian = root / "bernoulli", root / "gaussian"
+    assert main(["train", "--out", str(bernoulli), "--likelihood", "bernoulli", *TINY]) == 0
+    assert main(["train", "--out", str(gaussian), *TINY]) == 0
+    return SimpleNamespace(bernoulli=bernoulli, gaussian=gaussian)
+
+
+def test_evaluate_prints_a_table_and_writes_json(runs, capsys):
+    argv = ["evaluate", str(runs.bernoulli), "--iw-samples", "20", "--limit", "60",
+            "--batch-size", "16", "--ood", "noise", "fashion-mnist"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    for fragment in ("-log p(x), IWAE K=20", "negative ELBO", "bits per dimension",
+                     "active units", "KL per latent dimension", "nats per example", "AUROC",
+                     "fashion-mnist", "60 examples"):
+        assert fragment in out, fragment
+    assert "Gaussian" not in out  # a Bernoulli run has no constant to mention
+    doc = json.loads((runs.bernoulli / "evaluation.json").read_text())
+    ev = doc["evaluation"]
+    assert ev["examples"] == 60 and ev["iw_samples"] == 20 and ev["dims"] == 64
+    assert ev["bits_per_dim"] == pytest.approx(ev["nll"] / (64 * math.log(2)))
+    assert ev["negative_elbo"] == pytest.approx(ev["reconstruction"] + ev["kl"])
+    assert ev["nll"] < ev["negative_elbo"] + 3 * ev["nll_standard_error"]
+    assert len(ev["kl_per_dim"]) == 2 and 0 <= ev["active_units"] <= 2
+    ood = {r["source"]: r for r in doc["ood"]}
+    assert set(ood) == {"noise", "fashion-mnist"}
+    assert ood["noise"]["auroc"] > 0.9 and ood["noise"]["examples_out"] == 60
+    assert ood["noise"]["mean_log_px_in"] == pytest.approx(-ev["nll"])
+    assert ood["noise"]["mean_log_px_out"] < ood["noise"]["mean_log_px_in"]
+
+
+def test_gaussian_runs_say_the_constant_is_included(runs, tmp_path, capsys):
+    target = tmp_path / "ev.json"
+    argv = ["evaluate", str(runs.gaussian), "--iw-samples", "5", "--limit", "30",
+            "--split", "train", "--out", str(target)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Gaussian likelihood" in out and "constant" in out and "train split" in out
+    ev = json.loads(target.read_text())["evaluation"]
+    # sigma = 1/sqrt(2): D log(sigma sqrt(2 pi)) = 64 log(sqrt(pi))
+    assert ev["gaussian_constant"] == pytest.approx(64 * math.log(math.sqrt(math.pi)), abs=1e-3)
+    assert not (runs.gaussian / "evaluation.json").exists()
+
+
+def test_ood_sets_are_preprocessed_like_the_runs_test_set():
+    run = SimpleNamespace(config=RunConfig(
+        model=ModelConfig(input_shape=(1, 8, 8), likelihood="bernoulli"),
+        data=DataConfig(binarize="dynamic")))
+    x = _ood_set("noise", run, 50, seed=0)
+    assert x.shape == (50, 1, 8, 8) and set(torch.unique(x).tolist()) <= {0.0, 1.0}
+    assert torch.equal(x, _ood_set("noise", run, 50, seed=0))  # fixed, seeded
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--iw-samples", "0"], "--iw-samples"),
+        (["--limit", "0"], "--limit"),
+        (["--ood", "nope"], "unknown dataset 'nope'"),
+        (["--batch-size", "0"], "--batch-size"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(runs, extra, fragment, capsys):
+    assert main(["evaluate", str(runs.bernoulli), "--iw-samples", "2", "--limit", "5",
+                 *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and "\n" not in err
