@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import scipy.io
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
+from fuzzing import mutations
 from vaekit.data import archives
 from vaekit.data.archives import (
     read_cifar10_batches,
@@ -181,24 +181,6 @@ def test_cifar_batches_folder(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- hostile inputs
 
 
-def _mutations(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
-    """Random bytes, and valid files with bytes overwritten, cut short or spliced."""
-
-    @st.composite
-    def mutate(draw) -> bytes:
-        data = bytearray(draw(st.sampled_from(seeds)))
-        for _ in range(draw(st.integers(0, 8))):
-            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
-        if draw(st.booleans()):
-            data = data[: draw(st.integers(0, len(data)))]
-        if draw(st.booleans()):
-            at = draw(st.integers(0, len(data)))
-            data[at:at] = draw(st.binary(max_size=16))
-        return bytes(data)
-
-    return st.one_of(st.binary(max_size=4000), mutate())
-
-
 def _mat_seeds() -> list[bytes]:
     x, y = _svhn_arrays(1)
     others = {"name": "svhn", "cell": np.array([[1, 2]], dtype=object), "s": {"a": 1}}
@@ -218,7 +200,7 @@ def _cifar_seeds() -> list[bytes]:
 
 @pytest.mark.fuzz
 @FUZZ
-@given(_mutations(_cifar_seeds()))
+@given(mutations(_cifar_seeds()))
 def test_hostile_cifar_bytes(content: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data_batch_1.bin"
@@ -232,7 +214,7 @@ def test_hostile_cifar_bytes(content: bytes) -> None:
 
 @pytest.mark.fuzz
 @FUZZ
-@given(_mutations(_mat_seeds()))
+@given(mutations(_mat_seeds()))
 def test_hostile_mat_bytes(content: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "train_32x32.mat"

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
+from fuzzing import mutations
 from vaekit.data.faces import FacesData, read_olivetti, split_by_subject
 from vaekit.errors import DataError
 
@@ -154,24 +154,6 @@ def test_olivetti_missing_file(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- hostile inputs
 
 
-def _mutations(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
-    """Random bytes, and valid files with bytes overwritten, cut short or spliced."""
-
-    @st.composite
-    def mutate(draw) -> bytes:
-        data = bytearray(draw(st.sampled_from(seeds)))
-        for _ in range(draw(st.integers(0, 8))):
-            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
-        if draw(st.booleans()):
-            data = data[: draw(st.integers(0, len(data)))]
-        if draw(st.booleans()):
-            at = draw(st.integers(0, len(data)))
-            data[at:at] = draw(st.binary(max_size=16))
-        return bytes(data)
-
-    return st.one_of(st.binary(max_size=4000), mutate())
-
-
 def _npz_seeds() -> list[bytes]:
     out = []
     for saver in (np.savez, np.savez_compressed):
@@ -189,7 +171,7 @@ def _npz_seeds() -> list[bytes]:
 
 @pytest.mark.fuzz
 @FUZZ
-@given(_mutations(_npz_seeds()))
+@given(mutations(_npz_seeds()))
 def test_hostile_npz_bytes(content: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "olivetti_faces.npz"

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from fuzzing import mutations
 from vaekit.data.folders import (
     read_celeba_attributes,
     read_celeba_folder,
@@ -196,24 +197,6 @@ def test_celeba_folder_explicit_subdir_and_missing_files(tmp_path: Path) -> None
 # ---------------------------------------------------------------------------- hostile inputs
 
 
-def _mutations(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
-    """Random bytes, and valid files with bytes overwritten, cut short or spliced."""
-
-    @st.composite
-    def mutate(draw) -> bytes:
-        data = bytearray(draw(st.sampled_from(seeds)))
-        for _ in range(draw(st.integers(0, 8))):
-            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
-        if draw(st.booleans()):
-            data = data[: draw(st.integers(0, len(data)))]
-        if draw(st.booleans()):
-            at = draw(st.integers(0, len(data)))
-            data[at:at] = draw(st.binary(max_size=16))
-        return bytes(data)
-
-    return st.one_of(st.binary(max_size=4000), mutate())
-
-
 @pytest.mark.fuzz
 @FUZZ
 @given(
@@ -242,7 +225,7 @@ def _mutations(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
             ),
             max_size=40,
         ).map("".join),
-        _mutations([ATTR_TEXT.encode()]).map(lambda b: b.decode("utf-8", "replace")),
+        mutations([ATTR_TEXT.encode()]).map(lambda b: b.decode("utf-8", "replace")),
     )
 )
 def test_hostile_attribute_text(text: str) -> None:

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from fuzzing import mutations
 from vaekit.data import image_files
 from vaekit.data.folders import read_image_folder
 from vaekit.errors import DataError
@@ -183,24 +184,6 @@ def test_bad_options_are_value_errors(tmp_path: Path, kwargs) -> None:
 # ---------------------------------------------------------------------------- hostile inputs
 
 
-def _mutations(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
-    """Random bytes, and valid files with bytes overwritten, cut short or spliced."""
-
-    @st.composite
-    def mutate(draw) -> bytes:
-        data = bytearray(draw(st.sampled_from(seeds)))
-        for _ in range(draw(st.integers(0, 8))):
-            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
-        if draw(st.booleans()):
-            data = data[: draw(st.integers(0, len(data)))]
-        if draw(st.booleans()):
-            at = draw(st.integers(0, len(data)))
-            data[at:at] = draw(st.binary(max_size=16))
-        return bytes(data)
-
-    return st.one_of(st.binary(max_size=4000), mutate())
-
-
 def _image_seeds() -> list[bytes]:
     seeds = [_image_bytes(fmt) for fmt in ("PNG", "JPEG", "BMP", "GIF", "WEBP")]
     buffer = io.BytesIO()
@@ -211,7 +194,7 @@ def _image_seeds() -> list[bytes]:
 @pytest.mark.fuzz
 @FUZZ
 @given(
-    _mutations(_image_seeds()),
+    mutations(_image_seeds()),
     st.sampled_from(["x.png", "x.jpg", "x.GIF", "x.webp"]),
     st.sampled_from([1, 3]),
 )
