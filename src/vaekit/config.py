@@ -40,6 +40,7 @@ class ModelConfig:
     embedding_dim: int = 64  # lstm: token embedding size
     rnn_hidden: int = 256  # lstm: units per direction
     word_dropout: float = 0.0  # lstm decoder: fraction of input tokens replaced (Bowman 2016)
+    scheduled_sampling: float = 0.0  # lstm decoder: fraction of inputs from its own predictions
     log_std_min: float = -10.0  # clamp on the log-sigma head (numerical safety), nats
     log_std_max: float = 5.0
     # Filled in from the data when training starts, so a run directory rebuilds alone.
@@ -235,6 +236,9 @@ def _check(cfg: RunConfig) -> RunConfig:
         raise ConfigError("data.transpose shifts must be within +-24 semitones")
     if not 0 <= m.word_dropout <= 1:
         raise ConfigError(f"model.word_dropout must be in [0, 1], got {m.word_dropout}")
+    if not 0 <= m.scheduled_sampling <= 1:
+        raise ConfigError(f"model.scheduled_sampling must be in [0, 1], got "
+                          f"{m.scheduled_sampling}")
     for key, v in (("model.embedding_dim", m.embedding_dim), ("model.rnn_hidden", m.rnn_hidden),
                    ("train.iw_samples", t.iw_samples)):
         if not 1 <= v <= MAX_WIDTH:

@@ -170,3 +170,24 @@ def test_tiny_model_overfits_a_handful_of_melodies(shared_data):
     accuracy = (model.decode(z, x).mean == x).float().mean()
     assert accuracy > 0.95
     assert (model.generate(z) == x).float().mean() > 0.9
+
+
+def test_scheduled_sampling_feeds_the_models_own_predictions():
+    """With scheduled_sampling=1 every input after the start is the model's own greedy
+    prediction, so in training the logits do not depend on x beyond what it predicts; in
+    eval mode teacher forcing is untouched."""
+    torch.manual_seed(0)
+    model = build_vae(tiny(scheduled_sampling=1.0))
+    x, z = melodies(), torch.randn(5, D)
+    decoder = model.decoder
+    model.eval()
+    teacher = decoder(z, x)
+    predicted = teacher.argmax(-1)  # what the model predicts for each position
+    model.train()
+    own_inputs = torch.cat([predicted.new_full((5, 1), decoder.start_token),
+                            predicted[:, :-1]], dim=1)
+    expected_h, _ = decoder.lstm(decoder._inputs(own_inputs, z), decoder._state(z))
+    torch.testing.assert_close(decoder(z, x), decoder.output(expected_h))
+    half = build_vae(tiny(scheduled_sampling=0.5))
+    half.train()
+    assert torch.isfinite(negative_elbo(half(x), x).total)

@@ -48,6 +48,9 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--rnn-hidden": ("model.rnn_hidden", {"type": int, "help": "lstm: units per direction"}),
     "--word-dropout": ("model.word_dropout", {"type": float,
                                               "help": "lstm: decoder input token dropout"}),
+    "--scheduled-sampling": ("model.scheduled_sampling", {
+        "type": float, "help": "lstm: fraction of decoder inputs taken from its own "
+                               "predictions"}),
     "--epochs": ("train.epochs", {"type": int, "help": "total epochs (also when resuming)"}),
     "--batch-size": ("train.batch_size", {"type": int, "help": "examples per step"}),
     "--lr": ("train.lr", {"type": float, "help": "Adam learning rate"}),

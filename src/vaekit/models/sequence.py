@@ -60,8 +60,10 @@ class LSTMDecoder(nn.Module):
 
     def __init__(self, vocab_size: int, *, length: int, embedding_dim: int, hidden_size: int,
                  latent_dim: int, word_dropout: float = 0.0, pad_token: int | None = None,
-                 end_token: int | None = None, dropout_token: int | None = None) -> None:
+                 end_token: int | None = None, dropout_token: int | None = None,
+                 scheduled_sampling: float = 0.0) -> None:
         super().__init__()
+        self.scheduled_sampling = scheduled_sampling
         self.vocab_size, self.length = vocab_size, length
         self.pad_token, self.end_token = pad_token, end_token
         self.word_dropout = word_dropout
@@ -84,6 +86,8 @@ class LSTMDecoder(nn.Module):
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         start = x.new_full((x.shape[0], 1), self.start_token)
         inputs = torch.cat([start, x[:, :-1]], dim=1)  # (B, T): position t reads x[:, t-1]
+        if self.training and self.scheduled_sampling > 0:
+            inputs = self._own_predictions(z, inputs)
         if self.training and self.word_dropout > 0:
             keep = inputs == self.start_token
             if self.pad_token is not None:
@@ -91,6 +95,21 @@ class LSTMDecoder(nn.Module):
             inputs = replace_tokens(inputs, self.word_dropout, self.dropout_token, keep=keep)
         h, _ = self.lstm(self._inputs(inputs, z), self._state(z))  # (B, T, H)
         return self.output(h)  # (B, T, V)
+
+    def _own_predictions(self, z: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """Scheduled sampling, in its parallel form (Bengio et al. 2015; Duckworth et al.
+        2019): a teacher-forced pass without gradients predicts every token; each input
+        after the start is then replaced, with probability `scheduled_sampling`, by the
+        model's own greedy prediction of it, so training sees its own mistakes."""
+        with torch.no_grad():
+            h, _ = self.lstm(self._inputs(inputs, z), self._state(z))
+            predicted = self.output(h).argmax(-1)  # (B, T): prediction of x[:, t]
+        own = torch.cat([inputs[:, :1], predicted[:, :-1]], dim=1)  # aligned with inputs
+        swap = torch.rand(inputs.shape, device=inputs.device) < self.scheduled_sampling
+        swap[:, 0] = False  # the start token stays
+        if self.pad_token is not None:
+            swap &= inputs != self.pad_token
+        return torch.where(swap, own, inputs)
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, *, temperature: float = 0.0, max_len: int | None = None,
@@ -147,5 +166,6 @@ def build_parts(cfg: ModelConfig) -> tuple[LSTMEncoder, LSTMDecoder]:
                           embedding_dim=cfg.embedding_dim, hidden_size=cfg.rnn_hidden,
                           latent_dim=cfg.latent_dim, word_dropout=cfg.word_dropout,
                           pad_token=cfg.pad_token, end_token=TEXT_EOS if text else None,
-                          dropout_token=TEXT_UNK if text else None)
+                          dropout_token=TEXT_UNK if text else None,
+                          scheduled_sampling=cfg.scheduled_sampling)
     return encoder, decoder
