@@ -127,9 +127,11 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--precision", nargs="+", default=["fp32", "fp32-fast"],
-                        choices=["fp32", "fp32-fast", "bf16"],
-                        help="vaekit variants to time (each against the same tutorial)")
+    parser.add_argument("--variants", nargs="+", default=["fp32", "fp32-fast"],
+                        choices=["fp32", "fp32-fast", "bf16", "fp32+compile",
+                                 "fp32-fast+compile", "bf16+compile"],
+                        help="vaekit variants to time, PRECISION[+compile] (each against the "
+                        "same tutorial; compile time falls in the first epoch)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -143,14 +145,15 @@ def main() -> int:
     tutorial_opt = torch.optim.Adam(tutorial.parameters(), lr=1e-3)
 
     trainers = {}
-    for precision in args.precision:
+    for variant in args.variants:
+        precision, _, compiled = variant.partition("+")
         config = RunConfig(
             model=ModelConfig(latent_dim=20, hidden=(400,), likelihood="bernoulli"),
             data=DataConfig(name="mnist"),
             train=TrainConfig(epochs=args.epochs, batch_size=128, lr=1e-3, seed=args.seed,
-                              precision=precision),
+                              precision=precision, compile=bool(compiled)),
         )
-        trainers[f"vaekit {precision}"] = Trainer(
+        trainers[f"vaekit {variant}"] = Trainer(
             config, tempfile.mkdtemp(prefix="vaekit-speed-"), dataset=data
         )
     n = len(data.train)

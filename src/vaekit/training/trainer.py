@@ -27,7 +27,7 @@ from vaekit.errors import CheckpointError, TrainingError
 from vaekit.fileio import atomic_write_json
 from vaekit.models.build import build_vae
 from vaekit.models.vae import VAE
-from vaekit.objectives import dataset_negative_elbo, iwae_loss, negative_elbo
+from vaekit.objectives import Loss, dataset_negative_elbo, iwae_loss, negative_elbo
 from vaekit.training.distributed import barrier, init_distributed, shard, shutdown
 from vaekit.training.log import Progress
 from vaekit.training.schedules import kl_weight
@@ -157,14 +157,15 @@ class Trainer:
             self.noise.set_state(state["rng"].get("noise", self.noise.get_state()))
             self.metrics = [m for m in checkpoint.load_metrics(self.run_dir)
                             if m.get("epoch", 0) <= self.epoch]
-        self.net = self.model  # what the loop calls: maybe DDP-wrapped and compiled
+        self.net = self.model  # what the loop calls: maybe DDP-wrapped
         if self.dist.enabled:
             from torch.nn.parallel import DistributedDataParallel
 
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = DistributedDataParallel(self.model, device_ids=ids)
-        if tc.compile:
-            self.net = torch.compile(self.net)
+        # torch.compile the whole forward + loss, so inductor fuses the elementwise work of
+        # the sampler, the likelihood and the KL (forward and backward) around the matmuls.
+        self.elbo_terms = torch.compile(self._elbo_terms) if tc.compile else self._elbo_terms
         self.x_train = data.train.x.to(self.device)
         self.x_test = data.test.x.to(self.device)
         if self.channels_last:
@@ -193,6 +194,11 @@ class Trainer:
         part = shard(x.shape[0], self.dist)
         return x[part], x_in[part], eps[part], x.shape[0]
 
+    def _elbo_terms(self, x_in, x, eps, beta) -> tuple[torch.Tensor, ...]:
+        loss = negative_elbo(self.net(x_in, eps=eps), x, beta=beta,
+                             free_bits=self.config.train.free_bits)
+        return loss.total, loss.reconstruction, loss.kl
+
     def train_epoch(self) -> dict[str, float]:
         """One pass over the training data; returns its mean loss terms (nats/example)."""
         tc, n = self.config.train, self.x_train.shape[0]
@@ -212,8 +218,8 @@ class Trainer:
                 if tc.objective == "iwae":
                     loss = iwae_loss(self.net, x, tc.iw_samples, generator=self.noise)
                 else:  # the model sees x_in (corrupted for denoising), is scored against x
-                    loss = negative_elbo(self.net(x_in, eps=eps), x, beta=self.beta,
-                                         free_bits=tc.free_bits)
+                    beta = torch.tensor(self.beta, device=self.device) if tc.compile else self.beta
+                    loss = Loss(*self.elbo_terms(x_in, x, eps, beta))
             # DDP averages gradients over ranks; weight each rank's batch mean by its share
             # so the result is the global batch mean even when the last batch splits unevenly.
             scale = x.shape[0] * self.dist.world_size / global_b
