@@ -42,7 +42,7 @@ def main() -> None:
     from vaekit.checkpoint import load_run
     from vaekit.cli import _sequence
     from vaekit.cli import main as vaekit
-    from vaekit.data import music
+    from vaekit.data import midi
     from vaekit.training.trainer import prepare_data
 
     run_dir = Path(args.run_dir)
@@ -76,7 +76,7 @@ def main() -> None:
 
     print("\nsampling:")
     samples = _sequence.sample(run, argparse.Namespace(n=8, temperature=1.0, seed=0, out=None))
-    valid = sum(len(music.read_midi_melody(p).events) == 32 for p in samples["midi"])
+    valid = sum(len(midi.read_midi_melody(p).events) == 32 for p in samples["midi"])
     print(f"  {valid}/8 sampled MIDI files read back as 32-step melodies")
 
     print("\ninterpolation:")

@@ -6,7 +6,7 @@ import torch
 
 from vaekit.analysis import sequences as seq
 from vaekit.config import ModelConfig
-from vaekit.data import music, text
+from vaekit.data import midi, music, text
 from vaekit.errors import DataError
 from vaekit.models.build import build_vae
 
@@ -82,7 +82,7 @@ def test_melody_from_midi_windows_pads_and_offsets(tmp_path):
     events = np.full(48, music.HOLD)
     events[[0, 8, 20, 40]] = [50, 52, 54, 58]  # the note at 20 sounds across step 32
     path = tmp_path / "m.mid"
-    music.melody_to_midi(events, path)
+    midi.melody_to_midi(events, path)
     first = seq.melody_from_midi(path, length=T)
     assert first.dtype == torch.int64 and first.tolist() == events[:T].tolist()
     later = seq.melody_from_midi(path, length=T, offset_bars=2)  # steps 32..63, padded

@@ -11,7 +11,7 @@ from PIL import Image
 from vaekit.checkpoint import load_run
 from vaekit.cli import _sequence
 from vaekit.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from vaekit.data import music
+from vaekit.data import midi, music
 from vaekit.errors import ConfigError
 from vaekit.training.trainer import train
 
@@ -49,20 +49,20 @@ def test_sampled_midi_files_read_back(melody_run, capsys):
     result = _sequence.sample(melody_run, sample_args())
     assert len(result["midi"]) == 3 and Image.open(result["figure"]).format == "PNG"
     for path, tokens in zip(result["midi"], result["tokens"]):
-        melody = music.read_midi_melody(path)
+        melody = midi.read_midi_melody(path)
         assert melody.events.tolist() == music.normalize_events(tokens.numpy()).tolist()
     assert "MIDI files" in capsys.readouterr().out
 
 
 def test_interpolate_between_midi_files(melody_run, tmp_path):
     windows = melody_run.model.generate(torch.randn(2, 4))  # any two valid melodies
-    ends = [music.melody_to_midi(w.numpy(), tmp_path / f"{i}.mid") and tmp_path / f"{i}.mid"
+    ends = [midi.melody_to_midi(w.numpy(), tmp_path / f"{i}.mid") and tmp_path / f"{i}.mid"
             for i, w in enumerate(windows)]
     result = _sequence.interpolate(melody_run, ends[0], ends[1], 4, "slerp",
                                    out=tmp_path / "path.png")
     assert result["tokens"].shape == (4, 32) and len(result["midi"]) == 4
     assert result["inputs"][0].tolist() == music.normalize_events(windows[0].numpy()).tolist()
-    joined = music.read_midi_melody(result["midi_concatenated"]).events
+    joined = midi.read_midi_melody(result["midi_concatenated"]).events
     assert joined.tolist() == music.normalize_events(result["tokens"].reshape(-1)).tolist()
     assert Image.open(tmp_path / "path.png").size[1] > 100
     with pytest.raises(ConfigError, match="both ends"):
@@ -101,7 +101,7 @@ def test_commands_route_melody_runs(melody_run, tmp_path, capsys):
     assert main(["sample", run_dir, "--n", "2", "--out", str(tmp_path / "s.png")]) == 0
     midis = sorted((tmp_path / "samples").glob("*.mid"))
     assert len(midis) == 2
-    assert music.read_midi_melody(midis[0]).events.size >= 1
+    assert midi.read_midi_melody(midis[0]).events.size >= 1
     a, b = midis
     out = tmp_path / "i.png"
     assert main(["interpolate", run_dir, "--from", str(a), "--to", str(b), "--steps", "3",

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaekit.data import music
+from vaekit.data import midi, music
+from vaekit.data.midi import melody_to_midi, parse_midi_melody, read_midi_melody
 from vaekit.data.music import (
     HOLD,
     MAX_PITCH,
@@ -23,18 +24,14 @@ from vaekit.data.music import (
     NOTE_OFF,
     NUM_CLASSES,
     event_to_pitch,
-    load_midi_folder,
-    melody_to_midi,
     melody_windows,
     normalize_events,
     note_density,
-    parse_midi_melody,
     piano_roll,
     pitch_to_event,
-    read_midi_folder,
-    read_midi_melody,
     transpose_events,
 )
+from vaekit.data.sequence_datasets import load_midi_folder, read_midi_folder
 from vaekit.errors import DataError
 
 NOTTINGHAM_FILES = 1034
@@ -371,7 +368,7 @@ def test_bad_files_are_data_errors(tmp_path):
         read_midi_melody(tmp_path / "missing.mid")
     huge = tmp_path / "huge.mid"
     with open(huge, "wb") as fh:  # sparse: refused by size before it is read
-        fh.truncate(music.MAX_FILE_BYTES + 1)
+        fh.truncate(midi.MAX_FILE_BYTES + 1)
     with pytest.raises(DataError, match="larger than"):
         read_midi_melody(huge)
     empty = midi_bytes([])

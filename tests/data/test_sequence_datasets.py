@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from vaekit.config import DataConfig
-from vaekit.data import music
+from vaekit.data import midi, music
 from vaekit.data.registry import load_dataset
 from vaekit.data.sequence_datasets import _transposed
 from vaekit.errors import DataError
@@ -53,7 +53,7 @@ def test_text_and_midi_paths(tmp_path):
     assert data.vocab_size == 4 + 5  # the cat sat on mat
     for i in range(3):
         notes = [[music.pitch_to_event(60 + i + j % 5)] + [music.HOLD] * 3 for j in range(16)]
-        music.melody_to_midi(sum(notes, []), tmp_path / f"m{i}.mid")
+        midi.melody_to_midi(sum(notes, []), tmp_path / f"m{i}.mid")
     melodies = load_dataset(f"midi:{tmp_path}")
     assert melodies.input_shape == (32,)
     with pytest.raises(DataError):

@@ -5,7 +5,7 @@ import torch
 
 from vaekit.checkpoint import load_run, save_config, save_weights
 from vaekit.config import ModelConfig, RunConfig
-from vaekit.data import music, text
+from vaekit.data import music, sequence_datasets, text
 from vaekit.errors import ConfigError
 from vaekit.models import sequence
 from vaekit.models.build import build_vae
@@ -153,7 +153,7 @@ def test_bad_configs_are_config_errors():
 
 def test_tiny_model_overfits_a_handful_of_melodies(shared_data):
     folder = shared_data / "music" / "nottingham" / "melody"
-    windows, _ = music.load_midi_folder(folder, bars=1, max_files=2)
+    windows, _ = sequence_datasets.load_midi_folder(folder, bars=1, max_files=2)
     x = torch.from_numpy(windows[:8])  # 8 real one-bar melodies (16 steps)
     torch.manual_seed(0)
     cfg = tiny(input_shape=(16,), vocab_size=music.NUM_CLASSES, latent_dim=8,

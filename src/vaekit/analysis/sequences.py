@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from vaekit.analysis.latent import INTERPOLATIONS, attribute_vector, encode_means
-from vaekit.data import music, text
+from vaekit.data import midi, music, text
 from vaekit.errors import DataError
 from vaekit.models.priors import kl_normal_standard_normal
 from vaekit.models.vae import VAE
@@ -133,7 +133,7 @@ def melody_from_midi(path: str | Path, *, length: int, offset_bars: int = 0) -> 
     """The (length,) event window of a MIDI file starting `offset_bars` 4/4 bars (16 steps)
     in, as the model's input; a note sounding across the start is re-articulated there.
     A melody too short for the window is completed with silence (NOTE_OFF, then HOLD)."""
-    events = music.read_midi_melody(path).events
+    events = midi.read_midi_melody(path).events
     bar = 16 if length % 16 == 0 else length  # odd lengths: offsets count whole windows
     if offset_bars < 0 or offset_bars * bar >= len(events):
         raise DataError(f"{path}: the melody has {len(events)} steps; bar {offset_bars} is "

@@ -2,7 +2,7 @@
 text VAEs): each function takes a loaded run, writes its files (MIDI, PNG, TXT), prints a
 short summary and returns a dict of numbers and paths.
 
-Melodies: MIDI files are written with vaekit.data.music.melody_to_midi (120 qpm, 4/4,
+Melodies: MIDI files are written with vaekit.data.midi.melody_to_midi (120 qpm, 4/4,
 piano) and drawn as piano rolls. Text: sentences are printed and written to a .txt.
 """
 
@@ -19,7 +19,7 @@ from vaekit.analysis import sequences as seq
 from vaekit.checkpoint import Run, load_vocab
 from vaekit.cli._runs import pick, split_of
 from vaekit.cli.common import figures_dir, say
-from vaekit.data import music
+from vaekit.data import midi, music
 from vaekit.data.sequence_datasets import MELODY_VOCAB_FORMAT
 from vaekit.data.text import Vocabulary
 from vaekit.errors import ConfigError
@@ -56,7 +56,7 @@ def _length(run: Run) -> int:
 def _write_midis(melodies: torch.Tensor, folder: Path, stem: str) -> list[Path]:
     paths = [folder / f"{stem}-{i:03d}.mid" for i in range(len(melodies))]
     for events, path in zip(melodies.numpy(), paths):
-        music.melody_to_midi(events, path)
+        midi.melody_to_midi(events, path)
     return paths
 
 
@@ -139,7 +139,7 @@ def interpolate(run: Run, from_path: str | Path | None, to_path: str | Path | No
     figure = Path(out) if out else figures_dir(run.path) / "interpolation.png"
     folder = figure.parent / figure.stem
     midis = _write_midis(path, folder, "step")
-    joined = music.melody_to_midi(path.reshape(-1).numpy(), folder / f"{figure.stem}.mid")
+    joined = midi.melody_to_midi(path.reshape(-1).numpy(), folder / f"{figure.stem}.mid")
     labels = ["input A", *[f"{t:.2f}" for t in np.linspace(0, 1, steps)], "input B"]
     _draw(torch.cat([x[:1], path, x[1:]]), figure, labels=labels,
           title=f"{method} between two melodies ({steps} steps, greedy decoding)")

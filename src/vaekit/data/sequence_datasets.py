@@ -6,6 +6,9 @@ Text: <bos> tokens <eos> <pad>..., T = max_len + 2, padding class 0.
 
 from __future__ import annotations
 
+import os
+import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +17,115 @@ import torch
 from vaekit.config import DataConfig
 from vaekit.data.dataset import Dataset, Split, random_split
 from vaekit.data.locate import find_dir, find_file, not_found, search_dirs
+from vaekit.data.midi import MIDI_SUFFIXES, MelodyFile, check_steps_per_quarter, read_midi_melody
+from vaekit.data.music import melody_windows, positive_int, transpose_events
 from vaekit.errors import DataError
 
 MELODY_VOCAB_FORMAT = "vaekit-melody-events"
+
+
+# --- folders of MIDI files ---------------------------------------------------------
+
+
+def _midi_files(folder: Path, max_files: int | None) -> list[Path]:
+    if not folder.is_dir():
+        raise DataError(f"{folder}: not a folder")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"{folder}: no *.mid or *.midi files")
+    if max_files is not None:
+        files = files[: positive_int("max_files", max_files)]
+    return files
+
+
+def read_midi_folder(
+    folder: str | os.PathLike[str],
+    *,
+    steps_per_quarter: int = 4,
+    max_files: int | None = None,
+    skip_bad: bool = False,
+) -> tuple[list[MelodyFile | None], list[str]]:
+    """Melodies of every *.mid / *.midi file in `folder`, in sorted file-name order.
+
+    Returns ``(melodies, errors)``. By default the first unreadable file raises its
+    DataError; with ``skip_bad=True`` its slot in `melodies` is None and its one-line
+    message is added to `errors`. `max_files` keeps the first files in sorted order.
+    """
+    files = _midi_files(Path(folder), max_files)
+    melodies: list[MelodyFile | None] = []
+    errors: list[str] = []
+    for path in files:
+        try:
+            melodies.append(read_midi_melody(path, steps_per_quarter=steps_per_quarter))
+        except DataError as exc:
+            if not skip_bad:
+                raise
+            melodies.append(None)
+            errors.append(str(exc))
+    return melodies, errors
+
+
+def load_midi_folder(
+    folder: str | os.PathLike[str],
+    *,
+    bars: int = 2,
+    hop_bars: int = 1,
+    min_notes: int = 2,
+    transpose: Iterable[int] = (0,),
+    max_files: int | None = None,
+    steps_per_quarter: int = 4,
+    four_four_only: bool = False,
+    skip_bad: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training windows from a folder of MIDI melodies.
+
+    Returns ``(windows, file_index)``: int64 arrays of shape (N, bars * 4 * steps_per_quarter)
+    and (N,), where ``file_index`` is the position of the source file in the sorted list
+    of MIDI files (after `max_files`). A "bar" is a 4/4 bar (16 steps of 16th notes by
+    default) whatever the file's time signature, so all windows have one length; with
+    ``four_four_only=True`` files in other metres are left out. Each shift in `transpose`
+    (semitones) adds a transposed copy of every file; shifts that would push a note out of
+    21..108 are skipped for that file. Windows follow :func:`melody_windows`.
+
+    An unreadable file raises DataError naming it; ``skip_bad=True`` skips such files and
+    issues one warning with their count and the first message. Raises DataError if no
+    window is left.
+    """
+    shifts = [int(s) for s in transpose]
+    if not shifts:
+        raise ValueError("transpose must hold at least one shift (0 = unchanged)")
+    check_steps_per_quarter(steps_per_quarter)
+    steps_per_bar = 4 * steps_per_quarter
+    melodies, errors = read_midi_folder(
+        folder, steps_per_quarter=steps_per_quarter, max_files=max_files, skip_bad=skip_bad
+    )
+    if errors:
+        warnings.warn(
+            f"skipped {len(errors)} unreadable MIDI file(s) in {folder}; first: {errors[0]}",
+            stacklevel=2,
+        )
+    chunks: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    for index, melody in enumerate(melodies):
+        if melody is None or (four_four_only and melody.time_signature != (4, 4)):
+            continue
+        for shift in shifts:
+            events = transpose_events(melody.events, shift)
+            if events is None:
+                continue
+            windows = melody_windows(
+                events,
+                bars=bars,
+                steps_per_bar=steps_per_bar,
+                hop_bars=hop_bars,
+                min_notes=min_notes,
+            )
+            chunks.append(windows)
+            owners.append(np.full(len(windows), index, dtype=np.int64))
+    total = sum(len(c) for c in chunks)
+    if total == 0:
+        raise DataError(f"{folder}: no {bars}-bar window with at least {min_notes} notes")
+    return np.concatenate(chunks), np.concatenate(owners)
 
 
 def melody_vocab_json() -> dict:
@@ -50,7 +159,7 @@ def melody_dataset(name: str, folder: Path, cfg: DataConfig) -> Dataset:
     (held-out tunes); transposition augments the training windows only."""
     from vaekit.data import music
 
-    windows, file_index = music.load_midi_folder(folder, bars=cfg.bars, transpose=(0,))
+    windows, file_index = load_midi_folder(folder, bars=cfg.bars, transpose=(0,))
     n_files = int(file_index.max()) + 1 if len(file_index) else 0
     if n_files < 2:
         raise DataError(f"{folder}: need at least 2 MIDI files with melodies to hold some out")

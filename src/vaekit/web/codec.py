@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from vaekit.data import music
+from vaekit.data import midi, music
 from vaekit.viz.images import to_uint8
 
 UPLOAD_FORMATS = ("PNG", "JPEG")
@@ -93,4 +93,4 @@ def melody_notes(events: list[int]) -> list[tuple[int, int, int]]:
 
 def midi_bytes(events: list[int]) -> bytes:
     """A MIDI file of the melody (120 quarter notes per minute, 16th-note steps)."""
-    return music.melody_to_midi(np.asarray(events, dtype=np.int64))
+    return midi.melody_to_midi(np.asarray(events, dtype=np.int64))
