@@ -162,3 +162,13 @@ def test_fuzz_config_documents(good_run, doc):
 
 def test_env_is_clean():
     assert not os.environ.get("VAEKIT_TEST_WRITE_PAUSE")
+
+
+def test_resume_with_a_malformed_rng_state_is_exit_2(good_run, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    shutil.copytree(good_run, run_dir)
+    state = torch.load(run_dir / "trainer_state.pt", weights_only=True)
+    state["rng"]["noise"] = torch.zeros(3, dtype=torch.uint8)  # not a generator state
+    torch.save(state, run_dir / "trainer_state.pt")
+    assert main(["train", "--resume", str(run_dir), "--epochs", "2", "--quiet"]) == 2
+    assert "trainer state does not fit" in capsys.readouterr().err

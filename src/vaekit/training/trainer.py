@@ -78,12 +78,15 @@ def _stop_non_finite(model, x, loss, *, step, epoch, run_dir, lr, beta) -> None:
     )
 
 
-def _restore(state, model, optimizer, shuffle, run_dir: Path, *, lr: float) -> tuple[int, int]:
+def _restore(state, model, optimizer, shuffle, noise, run_dir: Path, *,
+             lr: float) -> tuple[int, int]:
     """Put a run back exactly where its last completed epoch left it."""
     checkpoint.load_state_dict_checked(model, state["model"], str(run_dir))
     try:
         optimizer.load_state_dict(state["optimizer"])
         shuffle.set_state(state["rng"]["shuffle"])
+        if "noise" in state["rng"]:
+            noise.set_state(state["rng"]["noise"])
         torch.set_rng_state(state["rng"]["torch"])
     except Exception as exc:  # noqa: BLE001 - torch raises many types for malformed state
         raise CheckpointError(f"{run_dir}: trainer state does not fit this run ({exc})") from None
@@ -153,8 +156,7 @@ class Trainer:
                 checkpoint.remove_stale_temp_files(self.run_dir)
             state = checkpoint.load_trainer_state(self.run_dir)
             self.epoch, self.step = _restore(state, self.model, self.optimizer, self.shuffle,
-                                             self.run_dir, lr=tc.lr)
-            self.noise.set_state(state["rng"].get("noise", self.noise.get_state()))
+                                             self.noise, self.run_dir, lr=tc.lr)
             self.metrics = [m for m in checkpoint.load_metrics(self.run_dir)
                             if m.get("epoch", 0) <= self.epoch]
         self.net = self.model  # what the loop calls: maybe DDP-wrapped
