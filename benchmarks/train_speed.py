@@ -111,9 +111,9 @@ def flops_per_epoch(n: int) -> float:
     return float(n * (forward + backward))
 
 
-def matmul_peak(seconds: float = 1.0, size: int = 2048) -> float:
-    """Sustained fp32 GFLOP/s of a large square matmul on this machine and thread count."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_peak(seconds: float = 1.0, size: int = 2048, dtype=torch.float32) -> float:
+    """Sustained GFLOP/s of a large square matmul on this machine and thread count."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
     a @ b  # warm-up
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -127,7 +127,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--variants", nargs="+", default=["fp32", "fp32-fast"],
+    parser.add_argument("--variants", nargs="+", default=["fp32", "fp32-fast", "bf16+compile"],
                         choices=["fp32", "fp32-fast", "bf16", "fp32+compile",
                                  "fp32-fast+compile", "bf16+compile"],
                         help="vaekit variants to time, PRECISION[+compile] (each against the "
@@ -158,10 +158,13 @@ def main() -> int:
         )
     n = len(data.train)
     flops = flops_per_epoch(n)
-    peak = matmul_peak()
+    peak, peak_bf16 = matmul_peak(), matmul_peak(dtype=torch.bfloat16)
     print(f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs; "
-          f"{flops / 1e9:.0f} GFLOP per epoch (matmuls); fp32 matmul peak here "
-          f"{peak:.0f} GFLOP/s (2048^3)")
+          f"{flops / 1e9:.0f} GFLOP per epoch (matmuls); matmul peak here (2048^3): fp32 "
+          f"{peak:.0f} GFLOP/s, bf16 {peak_bf16:.0f} GFLOP/s")
+    if any("compile" in v for v in args.variants):
+        print("compiled variants: torch.compile runs in their first epoch (the inductor "
+              f"cache is {os.environ.get('TORCHINDUCTOR_CACHE_DIR', 'the default one')})")
     names = ["tutorial", *trainers]
 
     def run_epoch(who: str) -> None:

@@ -26,6 +26,23 @@ def test_seed_architecture_is_dense_with_two_heads():
     assert model.encoder.mean.out_features == 3 and model.encoder.log_std.out_features == 3
 
 
+def test_heads_computed_as_one_matmul_equal_the_two_layers_and_their_gradients():
+    model = _model()
+    enc = model.encoder
+    x = torch.rand(5, 1, 6, 5)
+    mean, log_std = enc(x)
+    (mean.square().sum() + 2 * log_std.sum()).backward()
+    fused = [p.grad.clone() for p in (enc.mean.weight, enc.log_std.weight, enc.mean.bias)]
+    model.zero_grad()
+    h = enc.body(x.flatten(1))
+    ref_mean, ref_log_std = enc.mean(h), enc.log_std(h)
+    torch.testing.assert_close(mean, ref_mean, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(log_std, ref_log_std, rtol=1e-6, atol=1e-6)
+    (ref_mean.square().sum() + 2 * ref_log_std.sum()).backward()
+    for got, p in zip(fused, (enc.mean.weight, enc.log_std.weight, enc.mean.bias)):
+        torch.testing.assert_close(got, p.grad, rtol=1e-6, atol=1e-6)
+
+
 def test_sampler_statistics():
     """z = mean + exp(log_std) * eps: check mean and std of many draws for one input."""
     model = _model()
