@@ -27,7 +27,7 @@ from vaekit.errors import CheckpointError, TrainingError
 from vaekit.fileio import atomic_write_json
 from vaekit.models.build import build_vae
 from vaekit.models.vae import VAE
-from vaekit.objectives import dataset_negative_elbo, iwae_loss, negative_elbo
+from vaekit.objectives import Loss, dataset_negative_elbo, iwae_loss, negative_elbo
 from vaekit.training.distributed import barrier, init_distributed, shard, shutdown
 from vaekit.training.log import Progress
 from vaekit.training.schedules import kl_weight
@@ -49,6 +49,11 @@ def prepare_data(config: RunConfig, dataset: Dataset | None = None) -> tuple[Spl
     """Train and test splits exactly as training sees them (limits, test binarisation)."""
     _, data = prepare(config, dataset)
     return data.train, data.test
+
+
+def _log_terms(loss: Loss) -> torch.Tensor:
+    """[total, reconstruction, KL] of a step, detached, for the epoch sums and messages."""
+    return torch.stack([loss.total, loss.reconstruction, loss.kl]).detach().float()
 
 
 def _stop_non_finite(model, x, terms, *, step, epoch, run_dir, lr, beta) -> None:
@@ -205,8 +210,7 @@ class Trainer:
         """The loss to minimise and, detached, [total, reconstruction, KL] for the log."""
         loss = negative_elbo(self.net(x_in, eps=eps), x, beta=beta,
                              free_bits=self.config.train.free_bits)
-        terms = torch.stack([loss.total, loss.reconstruction, loss.kl]).detach().float()
-        return loss.total, terms
+        return loss.total, _log_terms(loss)
 
     def train_epoch(self) -> dict[str, float]:
         """One pass over the training data; returns its mean loss terms (nats/example)."""
@@ -226,8 +230,7 @@ class Trainer:
                                 enabled=tc.precision == "bf16"):
                 if tc.objective == "iwae":
                     loss = iwae_loss(self.net, x, tc.iw_samples, generator=self.noise)
-                    total = loss.total
-                    terms = torch.stack([loss.total, loss.reconstruction, loss.kl]).detach().float()
+                    total, terms = loss.total, _log_terms(loss)
                 else:  # the model sees x_in (corrupted for denoising), is scored against x
                     beta = torch.tensor(self.beta, device=self.device) if tc.compile else self.beta
                     total, terms = self.elbo_terms(x_in, x, eps, beta)
