@@ -80,6 +80,23 @@ def test_gradient_clipping_bounds_the_update(tmp_path):
     assert all(torch.isfinite(p).all() for p in result.model.parameters())
 
 
+def test_gradient_clipping_bounds_the_norm_adam_sees(tmp_path):
+    cfg = dataclasses.replace(_cfg(1), train=dataclasses.replace(_cfg().train,
+                                                                grad_clip_norm=0.5))
+    t = trainer.Trainer(cfg, tmp_path)
+    norms, step = [], t.optimizer.step
+
+    def recording_step(*args, **kwargs):
+        norms.append(float(torch.nn.utils.get_total_norm([p.grad for p in t.params])))
+        return step(*args, **kwargs)
+
+    t.optimizer.step = recording_step
+    t.train_epoch()
+    assert len(norms) == -(-t.x_train.shape[0] // 100)  # one per batch of 100
+    # every step's gradient was larger than 0.5 here, and every one was clipped to it
+    assert all(0.5 * (1 - 1e-4) < n <= 0.5 * (1 + 1e-5) for n in norms), norms
+
+
 def _dataset(x):
     return Dataset(name="custom", train=Split(x), test=Split(x[:10]))
 
