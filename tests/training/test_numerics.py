@@ -97,6 +97,62 @@ def test_gradient_clipping_bounds_the_norm_adam_sees(tmp_path):
     assert all(0.5 * (1 - 1e-4) < n <= 0.5 * (1 + 1e-5) for n in norms), norms
 
 
+def _poisoned_elbo(real_elbo, poison):
+    def elbo(out, x, **kwargs):
+        loss = real_elbo(out, x, **kwargs)
+        return Loss(total=loss.total + poison(out.q_mean), reconstruction=loss.reconstruction,
+                    kl=loss.kl)
+
+    return elbo
+
+
+def _compiled_trainer(tmp_path):
+    torch._dynamo.reset()
+    cfg = dataclasses.replace(_cfg(1), train=dataclasses.replace(_cfg().train, compile=True))
+    t = trainer.Trainer(cfg, tmp_path)
+    assert t.compiled_step is not None  # --compile runs the step as one graph here
+    return t
+
+
+def _assert_untouched(t, before):
+    for k, v in t.model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    for state in t.optimizer.state.values():
+        assert float(state["step"]) == 0
+        assert not state["exp_avg"].any() and not state["exp_avg_sq"].any()
+
+
+def test_compiled_step_masks_a_non_finite_update_and_stops(tmp_path, monkeypatch):
+    from vaekit.training import compiled_step
+
+    monkeypatch.setattr(compiled_step, "negative_elbo", _poisoned_elbo(
+        compiled_step.negative_elbo, lambda q: q.sum() * float("nan")))
+    t = _compiled_trainer(tmp_path)
+    before = {k: v.clone() for k, v in t.model.state_dict().items()}
+    with pytest.raises(TrainingError, match=r"non-finite value at step 1 \(epoch 1\)"):
+        t.train_epoch()
+    _assert_untouched(t, before)
+
+
+def test_compiled_step_checks_every_gradient_not_just_the_loss(tmp_path, monkeypatch):
+    """A finite loss with a NaN gradient. Run uncompiled (the step's own Python), since
+    inductor may fold this particular 0 * inf away."""
+    from vaekit.training import compiled_step
+
+    monkeypatch.setattr(compiled_step, "negative_elbo", _poisoned_elbo(
+        compiled_step.negative_elbo, lambda q: torch.sqrt(q * 0).sum()))  # 0; grad 0*inf
+    t = _compiled_trainer(tmp_path)
+    step = t.compiled_step
+    step.sync()
+    before = {k: v.clone() for k, v in t.model.state_dict().items()}
+    x = t.x_train[:100]
+    scalars = torch.tensor([1e-3, 1.0])
+    terms, ok = step._step(step.weights, step.exp_avgs, step.exp_avg_sqs, step.steps,
+                           scalars, x, x, torch.zeros(100, 2), torch.tensor(1.0))
+    assert torch.isfinite(terms).all() and not ok
+    _assert_untouched(t, before)
+
+
 def _dataset(x):
     return Dataset(name="custom", train=Split(x), test=Split(x[:10]))
 
