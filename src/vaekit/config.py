@@ -91,7 +91,7 @@ class TrainConfig:
     # run in oneDNN's reduced-precision fp32 mode (see README: ~2x, error ~1e-6 relative).
     # bf16: autocast the forward pass to bfloat16.
     precision: str = "fp32"
-    compile: bool = False  # torch.compile the model
+    compile: bool = False  # torch.compile the training step (see training/compiled_step.py)
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,9 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
                                         "help": "fp32-fast: oneDNN fast fp32 matmuls (CPU); "
                                                 "bf16: autocast the forward pass"}),
     "--compile": ("train.compile", {"action": "store_const", "const": True,
-                                    "help": "torch.compile the model"}),
+                                    "help": "torch.compile the training step (dense and "
+                                            "conv: gradients and Adam as one graph); needs "
+                                            "a C++ compiler, compiles in the first epoch"}),
     "--seed": ("train.seed", {"type": int, "help": "random seed"}),
     "--grad-clip-norm": ("train.grad_clip_norm", {"type": float,
                                                   "help": "clip the gradient norm"}),
