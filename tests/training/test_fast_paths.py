@@ -99,3 +99,16 @@ def test_fp32_fast_learns_like_fp32_and_restores_the_flag(tmp_path):
     assert abs(fast[-1]["test"]["loss"] - fp32[-1]["test"]["loss"]) < 0.01 * fp32[-1]["test"][
         "loss"
     ]
+
+
+def test_compiled_and_eager_runs_resume_each_other(tmp_path):
+    """Adam's state is the torch optimizer's in both paths, so a run may switch."""
+    straight = [m["train"]["loss"] for m in train(_cfg(), tmp_path / "straight").metrics]
+    train(_cfg(epochs=1, compile=True), tmp_path / "c2e")
+    c2e = train(_cfg(), tmp_path / "c2e", resume=True).metrics
+    train(_cfg(epochs=1), tmp_path / "e2c")
+    e2c = train(_cfg(compile=True), tmp_path / "e2c", resume=True).metrics
+    for run in (c2e, e2c):
+        assert len(run) == 2
+        for got, want in zip([m["train"]["loss"] for m in run], straight):
+            assert abs(got - want) < 1e-5 * want
