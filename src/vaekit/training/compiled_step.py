@@ -85,6 +85,9 @@ class CompiledStep:
         scalars = torch.tensor([step_size, bias_correction2_sqrt], device=x.device)
         terms, ok = self._graph(self.weights, self.exp_avgs, self.exp_avg_sqs, self.steps,
                                 scalars, x_in, x, eps, beta)
+        # Counted without a host sync. After a masked step (possible only on a GPU, where
+        # the trainer checks every LOG_EVERY_STEPS steps) this runs one ahead of the
+        # state's step until the next sync(); on the CPU the trainer stops at once.
         self.count = t
         return terms, ok
 

@@ -245,11 +245,11 @@ class Trainer:
         scale = x.shape[0] * self.dist.world_size / global_b
         self.optimizer.zero_grad(set_to_none=True)
         (total if scale == 1 else total * scale).backward()
-        grads = [p.grad for p in self.params if p.grad is not None]
         if tc.grad_clip_norm is not None:  # it takes the parameters, not their gradients
             grad_norm = torch.nn.utils.clip_grad_norm_(self.params, tc.grad_clip_norm)
         else:
-            grad_norm = torch.nn.utils.get_total_norm(grads)
+            grad_norm = torch.nn.utils.get_total_norm(
+                [p.grad for p in self.params if p.grad is not None])
         # The sum is finite only if the loss and every gradient are.
         return terms, torch.isfinite(total.detach() + grad_norm)
 
