@@ -22,6 +22,10 @@ class Loss:
     reconstruction: torch.Tensor  # scalar, -E_q[log p(x|z)] per example (see likelihoods)
     kl: torch.Tensor  # scalar, KL(q(z|x) || p(z)) per example; 0 for an auto-encoder
 
+    def terms(self) -> torch.Tensor:
+        """[total, reconstruction, KL], detached float32: a step's numbers for the log."""
+        return torch.stack([self.total, self.reconstruction, self.kl]).detach().float()
+
 
 def negative_elbo(
     out: VAEOutput, x: torch.Tensor, *, beta: float = 1.0, free_bits: float = 0.0

@@ -96,8 +96,7 @@ class CompiledStep:
             out = torch.func.functional_call(self.model, dict(zip(self.names, weights)),
                                              (x_in,), {"eps": eps})
             loss = negative_elbo(out, x, beta=beta, free_bits=self.free_bits)
-        terms = torch.stack([loss.total, loss.reconstruction, loss.kl]).detach().float()
-        return loss.total, terms
+        return loss.total, loss.terms()
 
     def _step(self, weights, exp_avgs, exp_avg_sqs, steps, scalars, x_in, x, eps, beta):
         grads, terms = torch.func.grad(self._loss, has_aux=True)(weights, x_in, x, eps, beta)

@@ -27,7 +27,7 @@ from vaekit.errors import CheckpointError, TrainingError
 from vaekit.fileio import atomic_write_json
 from vaekit.models.build import build_vae
 from vaekit.models.vae import VAE
-from vaekit.objectives import Loss, dataset_negative_elbo, iwae_loss, negative_elbo
+from vaekit.objectives import dataset_negative_elbo, iwae_loss, negative_elbo
 from vaekit.training import compiled_step
 from vaekit.training.distributed import barrier, init_distributed, shard, shutdown
 from vaekit.training.log import Progress
@@ -55,11 +55,6 @@ def prepare_data(config: RunConfig, dataset: Dataset | None = None) -> tuple[Spl
     """Train and test splits exactly as training sees them (limits, test binarisation)."""
     _, data = prepare(config, dataset)
     return data.train, data.test
-
-
-def _log_terms(loss: Loss) -> torch.Tensor:
-    """[total, reconstruction, KL] of a step, detached, for the epoch sums and messages."""
-    return torch.stack([loss.total, loss.reconstruction, loss.kl]).detach().float()
 
 
 def _stop_non_finite(model, x, terms, *, step, epoch, run_dir, lr, beta) -> None:
@@ -226,7 +221,7 @@ class Trainer:
         """The loss to minimise and, detached, [total, reconstruction, KL] for the log."""
         loss = negative_elbo(self.net(x_in, eps=eps), x, beta=beta,
                              free_bits=self.config.train.free_bits)
-        return loss.total, _log_terms(loss)
+        return loss.total, loss.terms()
 
     def _autograd_step(self, x, x_in, eps, global_b) -> tuple[torch.Tensor, torch.Tensor]:
         """Loss and gradients by autograd; the update is the caller's. Returns the step's
@@ -236,7 +231,7 @@ class Trainer:
                             enabled=tc.precision == "bf16"):
             if tc.objective == "iwae":
                 loss = iwae_loss(self.net, x, tc.iw_samples, generator=self.noise)
-                total, terms = loss.total, _log_terms(loss)
+                total, terms = loss.total, loss.terms()
             else:  # the model sees x_in (corrupted for denoising), is scored against x
                 beta = torch.tensor(self.beta, device=self.device) if tc.compile else self.beta
                 total, terms = self.elbo_terms(x_in, x, eps, beta)
