@@ -64,6 +64,15 @@ def test_compiled_step_is_used_and_clips_like_eager(tmp_path):
     assert abs(got[-1]["train"]["loss"] - unclipped[-1]["train"]["loss"]) > 1e-3
 
 
+def test_compiled_step_follows_the_kl_schedule_like_eager(tmp_path):
+    # beta changes every step; it reaches the graph as data, not as a constant
+    warmup = {"kl_schedule": "linear", "kl_warmup_steps": 20}
+    got = train(_cfg(compile=True, **warmup), tmp_path / "c").metrics
+    _assert_same_losses(got, train(_cfg(**warmup), tmp_path / "e").metrics)
+    constant = train(_cfg(), tmp_path / "u").metrics
+    assert abs(got[0]["train"]["loss"] - constant[0]["train"]["loss"]) > 1e-2
+
+
 def test_compiled_conv_model_trains_like_eager(tmp_path):
     # conv models run channels_last; the compiled step must see the same weights
     compiled = Trainer(_cfg("conv", epochs=1, compile=True), tmp_path / "c")

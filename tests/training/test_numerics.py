@@ -146,9 +146,9 @@ def test_compiled_step_checks_every_gradient_not_just_the_loss(tmp_path, monkeyp
     step.sync()
     before = {k: v.clone() for k, v in t.model.state_dict().items()}
     x = t.x_train[:100]
-    scalars = torch.tensor([1e-3, 1.0])
+    scalars = torch.tensor([1e-3, 1.0, 1.0])  # step size, sqrt(bias correction 2), beta
     terms, ok = step._step(step.weights, step.exp_avgs, step.exp_avg_sqs, step.steps,
-                           scalars, x, x, torch.zeros(100, 2), torch.tensor(1.0))
+                           scalars, x, x, torch.zeros(100, 2))
     assert torch.isfinite(terms).all() and not ok
     _assert_untouched(t, before)
 

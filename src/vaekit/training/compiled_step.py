@@ -35,7 +35,7 @@ def supported(optimizer: torch.optim.Optimizer) -> bool:
 
 
 class CompiledStep:
-    """Call with (x_in, x, eps, beta) -> (terms, ok): terms is [total, reconstruction, KL]
+    """Call with (x_in, x, eps, beta: float) -> (terms, ok): terms is [total, reconstruction, KL]
     of the batch (detached); ok is a bool tensor, False when the step was skipped because
     something was not finite. Call `sync()` before the first step of an epoch, so the
     step count and learning rate come from the optimizer (a resumed run may change them)."""
@@ -76,15 +76,15 @@ class CompiledStep:
         self.weights = [p.detach() for p in self.params]
 
     def __call__(self, x_in: torch.Tensor, x: torch.Tensor, eps: torch.Tensor,
-                 beta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                 beta: float) -> tuple[torch.Tensor, torch.Tensor]:
         t = self.count + 1
-        # Adam's bias corrections, in double on the host as torch.optim.Adam does them;
-        # as tensors, so a new step or learning rate does not recompile the graph.
+        # Adam's bias corrections, in double on the host as torch.optim.Adam does them, and
+        # the KL weight: one tensor, so a new step, lr or beta does not recompile the graph.
         step_size = self.lr / (1 - self.beta1**t)
         bias_correction2_sqrt = (1 - self.beta2**t) ** 0.5
-        scalars = torch.tensor([step_size, bias_correction2_sqrt], device=x.device)
+        scalars = torch.tensor([step_size, bias_correction2_sqrt, beta], device=x.device)
         terms, ok = self._graph(self.weights, self.exp_avgs, self.exp_avg_sqs, self.steps,
-                                scalars, x_in, x, eps, beta)
+                                scalars, x_in, x, eps)
         # Counted without a host sync. After a masked step (possible only on a GPU, where
         # the trainer checks every LOG_EVERY_STEPS steps) this runs one ahead of the
         # state's step until the next sync(); on the CPU the trainer stops at once.
@@ -98,7 +98,8 @@ class CompiledStep:
             loss = negative_elbo(out, x, beta=beta, free_bits=self.free_bits)
         return loss.total, loss.terms()
 
-    def _step(self, weights, exp_avgs, exp_avg_sqs, steps, scalars, x_in, x, eps, beta):
+    def _step(self, weights, exp_avgs, exp_avg_sqs, steps, scalars, x_in, x, eps):
+        step_size, bias_correction2_sqrt, beta = scalars[0], scalars[1], scalars[2]
         grads, terms = torch.func.grad(self._loss, has_aux=True)(weights, x_in, x, eps, beta)
         if self.grad_clip_norm is not None:  # as torch.nn.utils.clip_grad_norm_ does it
             norm = torch.linalg.vector_norm(
@@ -110,7 +111,6 @@ class CompiledStep:
             ok = torch.isfinite(terms[0])
             for g in grads:
                 ok = ok & torch.isfinite(g).all()
-        step_size, bias_correction2_sqrt = scalars[0], scalars[1]
         for w, g, m, v, s in zip(weights, grads, exp_avgs, exp_avg_sqs, steps):
             m_new = torch.lerp(m, g, 1 - self.beta1)
             v_new = v * self.beta2 + (1 - self.beta2) * g * g
