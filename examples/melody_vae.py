@@ -42,7 +42,7 @@ def main() -> None:
     from vaekit.checkpoint import load_run
     from vaekit.cli import _sequence
     from vaekit.cli import main as vaekit
-    from vaekit.data import midi
+    from vaekit.data.music import midi
     from vaekit.training.trainer import prepare_data
 
     run_dir = Path(args.run_dir)

@@ -103,6 +103,7 @@ class RunConfig:
 
 MAX_WIDTH = 65_536  # units per layer / latent dimensions: a guard against absurd configs
 MAX_INPUT_SIZE = 2**24  # values per example (4096 x 4096 grey)
+MAX_PARAMETERS = 2**30  # weights of a model (4 GiB of float32): refused before allocating
 
 SECTIONS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
 

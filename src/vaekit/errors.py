@@ -26,3 +26,9 @@ class CheckpointError(VaekitError, ValueError):
 
 class TrainingError(VaekitError, RuntimeError):
     """Training had to stop (e.g. a non-finite loss); the message says how to go on."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as `Type: text` on one line (library messages may hold newlines)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

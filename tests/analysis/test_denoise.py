@@ -5,7 +5,7 @@ import torch
 
 from vaekit.analysis.denoise import denoise, psnr
 from vaekit.config import ModelConfig
-from vaekit.data.corruption import corrupt
+from vaekit.data.images.corruption import corrupt
 from vaekit.models.build import build_vae
 
 

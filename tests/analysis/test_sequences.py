@@ -6,7 +6,9 @@ import torch
 
 from vaekit.analysis import sequences as seq
 from vaekit.config import ModelConfig
-from vaekit.data import midi, music, text
+from vaekit.data.music import events as music
+from vaekit.data.music import midi
+from vaekit.data.text import vocab as text
 from vaekit.errors import DataError
 from vaekit.models.build import build_vae
 

@@ -11,7 +11,8 @@ from PIL import Image
 from vaekit.checkpoint import load_run
 from vaekit.cli import _sequence
 from vaekit.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from vaekit.data import midi, music
+from vaekit.data.music import events as music
+from vaekit.data.music import midi
 from vaekit.errors import ConfigError
 from vaekit.training.trainer import train
 

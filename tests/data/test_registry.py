@@ -3,8 +3,11 @@ import shutil
 import pytest
 import torch
 
+from vaekit.config import DataConfig
 from vaekit.data import locate
 from vaekit.data.locate import search_dirs
+from vaekit.data.music import events as music
+from vaekit.data.music import midi
 from vaekit.data.registry import load_dataset
 from vaekit.errors import DataError
 
@@ -64,3 +67,17 @@ def test_digits():
 def test_unknown_dataset():
     with pytest.raises(DataError, match="unknown dataset 'mnsit'"):
         load_dataset("mnsit")
+
+
+def test_text_and_midi_paths(tmp_path):
+    (tmp_path / "lines.txt").write_text("the cat sat\non the mat\n" * 20)
+    data = load_dataset(f"text:{tmp_path / 'lines.txt'}",
+                        config=DataConfig(name="t", text_level="word", max_len=5))
+    assert data.vocab_size == 4 + 5  # the cat sat on mat
+    for i in range(3):
+        notes = [[music.pitch_to_event(60 + i + j % 5)] + [music.HOLD] * 3 for j in range(16)]
+        midi.melody_to_midi(sum(notes, []), tmp_path / f"m{i}.mid")
+    melodies = load_dataset(f"midi:{tmp_path}")
+    assert melodies.input_shape == (32,)
+    with pytest.raises(DataError):
+        load_dataset("midi:/nonexistent")

@@ -10,8 +10,8 @@ import pytest
 from vaekit.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vaekit.training.trainer import train
 
-SEQUENCE_MODEL = importlib.util.find_spec("vaekit.models.sequence") is not None
-NO_SEQUENCE_MODEL = "vaekit.models.sequence (the LSTM melody model) is not written yet"
+SEQUENCE_MODEL = importlib.util.find_spec("vaekit.models.lstm") is not None
+NO_SEQUENCE_MODEL = "vaekit.models.lstm (the LSTM melody model) is not written yet"
 
 
 def _train(tmp_path_factory, name: str, config: RunConfig) -> Path:

@@ -147,8 +147,8 @@ def test_foreign_host_header_is_refused(digits_explorer):
 
 
 def test_melody_run_decodes_to_events_notes_and_midi(melody_run):
-    from vaekit.data.midi import parse_midi_melody
-    from vaekit.data.music import normalize_events
+    from vaekit.data.music.events import normalize_events
+    from vaekit.data.music.midi import parse_midi_melody
 
     explorer = Explorer(melody_run)
     c = TestClient(create_app(explorer))

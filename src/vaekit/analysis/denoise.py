@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from vaekit.analysis.latent import decode_latents, encode_means
-from vaekit.data.corruption import corrupt
+from vaekit.data.images.corruption import corrupt
 from vaekit.models.vae import VAE
 
 
@@ -39,7 +39,7 @@ class DenoiseResult:
 def denoise(
     model: VAE, clean: torch.Tensor, *, kind: str, level: float, seed: int = 0
 ) -> DenoiseResult:
-    """Corrupt `clean` (N, C, H, W) in [0, 1] (vaekit.data.corruption, seeded), then decode
+    """Corrupt `clean` (N, C, H, W) in [0, 1] (vaekit.data.images.corruption, seeded), then decode
     the posterior mean of each corrupted image."""
     if kind == "none" or level == 0:
         raise ValueError("denoising needs a corruption: kind gaussian, salt_pepper or mask "

@@ -43,10 +43,6 @@ def check_evaluable(model: torch.nn.Module) -> None:
                           "yet; use the test metrics in the run's metrics.jsonl")
 
 
-def _device(model: torch.nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.no_grad()
 def log_likelihood(
     model: torch.nn.Module,
@@ -67,7 +63,7 @@ def log_likelihood(
     check_evaluable(model)
     was_training = model.training
     model.eval()
-    device = _device(model)
+    device = model.device
     generator = torch.Generator(device=device).manual_seed(seed)
     if samples_per_pass is None:
         samples_per_pass = max(1, VALUES_PER_PASS // max(1, x[0].numel()))
@@ -122,7 +118,7 @@ def _bits(nats: float, dims: int) -> float:
 def omitted_constant(model: torch.nn.Module, x: torch.Tensor) -> float:
     """What the likelihood's training `reconstruction` leaves out of -log p(x|z), in nats
     per example: D log(sigma sqrt(2 pi)) for a Gaussian, 0 for a Bernoulli."""
-    xb = x[:1].to(_device(model))
+    xb = x[:1].to(model.device)
     p_x = model.decode(model.encode(xb).mean)
     return float((-p_x.log_prob(xb) - p_x.reconstruction(xb)).double().mean())
 
@@ -140,7 +136,7 @@ def evaluate(
     feed out-of-distribution scores, see vaekit.analysis.ood)."""
     check_evaluable(model)
     dims = x[0].numel()
-    terms = dataset_negative_elbo(model, x.to(_device(model)), batch_size=max(batch_size, 1),
+    terms = dataset_negative_elbo(model, x.to(model.device), batch_size=max(batch_size, 1),
                                   seed=seed)
     log_px = log_likelihood(model, x, k=k, batch_size=batch_size, seed=seed,
                             progress=progress)

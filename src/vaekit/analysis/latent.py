@@ -15,7 +15,7 @@ def encode_means(
     model: VAE, x: torch.Tensor, *, batch_size: int = 1000
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Posterior means and log standard deviations for every example: (N, D), (N, D)."""
-    device = next(model.parameters()).device
+    device = model.device
     means, log_stds = [], []
     for i in range(0, x.shape[0], batch_size):
         q_z = model.encode(x[i : i + batch_size].to(device))
@@ -53,7 +53,7 @@ def interpolate(
     (steps, C, H, W), the first and last being the reconstructions of x0 and x1."""
     if method not in INTERPOLATIONS:
         raise ValueError(f"unknown interpolation {method!r} (valid: lerp, slerp)")
-    device = next(model.parameters()).device
+    device = model.device
     z = model.encode(torch.stack([x0, x1]).to(device)).mean
     path = INTERPOLATIONS[method](z[0], z[1], steps)
     return model.decode(path).mean.cpu()
@@ -71,7 +71,7 @@ def attribute_vector(means: torch.Tensor, has_attribute: torch.Tensor) -> torch.
 @torch.no_grad()
 def decode_latents(model: VAE, z: torch.Tensor, *, batch_size: int = 1000) -> torch.Tensor:
     """Likelihood means of latents (N, D): images (N, C, H, W) on the CPU."""
-    device = next(model.parameters()).device
+    device = model.device
     return torch.cat([model.decode(z[i : i + batch_size].to(device)).mean.cpu()
                       for i in range(0, z.shape[0], batch_size)])
 
@@ -132,8 +132,8 @@ def load_image_files(paths: list[str], input_shape: tuple[int, ...]) -> torch.Te
     grey or RGB, in [0, 1]. (N, C, H, W)"""
     from pathlib import Path
 
-    from vaekit.data.image_datasets import to_unit
-    from vaekit.data.image_files import load_images
+    from vaekit.data.images.datasets import to_unit
+    from vaekit.data.images.decode import load_images
 
     if len(input_shape) != 3 or input_shape[0] not in (1, 3):
         raise ValueError(f"image files need an image model, this one takes {input_shape}")

@@ -14,15 +14,11 @@ def prior_samples(
     """n decodings (likelihood means) of z ~ N(0, temperature^2 I): (n, C, H, W)."""
     generator = torch.Generator().manual_seed(seed)
     z = model.prior.sample(n, temperature=temperature, generator=generator)
-    return model.decode(z.to(_device(model))).mean.cpu()
+    return model.decode(z.to(model.device)).mean.cpu()
 
 
 @torch.no_grad()
 def reconstructions(model: VAE, x: torch.Tensor) -> torch.Tensor:
     """Decode each input's posterior mean: (B, C, H, W) -> (B, C, H, W)."""
-    z = model.encode(x.to(_device(model))).mean
+    z = model.encode(x.to(model.device)).mean
     return model.decode(z).mean.cpu()
-
-
-def _device(model: torch.nn.Module) -> torch.device:
-    return next(model.parameters()).device

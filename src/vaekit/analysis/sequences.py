@@ -16,14 +16,12 @@ import numpy as np
 import torch
 
 from vaekit.analysis.latent import INTERPOLATIONS, attribute_vector, encode_means
-from vaekit.data import midi, music, text
+from vaekit.data.music import events as music
+from vaekit.data.music import midi
+from vaekit.data.text import vocab as text
 from vaekit.errors import DataError
 from vaekit.models.priors import kl_normal_standard_normal
 from vaekit.models.vae import VAE
-
-
-def _device(model: VAE) -> torch.device:
-    return next(model.parameters()).device
 
 
 def _scored(model: VAE, x: torch.Tensor) -> torch.Tensor:
@@ -55,7 +53,7 @@ def score_sequences(model: VAE, x: torch.Tensor, *, batch_size: int = 500,
     over (N, T) sequences. The sampling of z uses its own seeded generator."""
     was_training = model.training
     model.eval()
-    device = _device(model)
+    device = model.device
     generator = torch.Generator(device=device).manual_seed(seed)
     sums = torch.zeros(6, dtype=torch.float64)  # tf hits, gen hits, exact, rec, kl, tokens
     for i in range(0, x.shape[0], batch_size):
@@ -88,7 +86,7 @@ def greedy_reconstructions(model: VAE, x: torch.Tensor, *, batch_size: int = 500
                            ) -> torch.Tensor:
     """Greedy decodings of each sequence's posterior mean: (N, T) -> (N, T)."""
     means, _ = encode_means(model, x, batch_size=batch_size)
-    return torch.cat([model.generate(means[i : i + batch_size].to(_device(model))).cpu()
+    return torch.cat([model.generate(means[i : i + batch_size].to(model.device)).cpu()
                       for i in range(0, len(means), batch_size)])
 
 
@@ -98,7 +96,7 @@ def sample_sequences(model: VAE, n: int, *, temperature: float = 1.0,
     """n sequences (n, T) decoded from z ~ N(0, temperature^2 I): greedily for
     token_temperature 0, else each token drawn at that softmax temperature."""
     generator = torch.Generator().manual_seed(seed)
-    z = model.prior.sample(n, temperature=temperature, generator=generator).to(_device(model))
+    z = model.prior.sample(n, temperature=temperature, generator=generator).to(model.device)
     gen = torch.Generator(device=z.device).manual_seed(seed)
     return model.generate(z, temperature=token_temperature, generator=gen).cpu()
 
@@ -110,7 +108,7 @@ def interpolate_sequences(model: VAE, x0: torch.Tensor, x1: torch.Tensor, *, ste
     (T,): (steps, T); the ends are the greedy reconstructions of x0 and x1."""
     if method not in INTERPOLATIONS:
         raise ValueError(f"unknown interpolation {method!r} (valid: lerp, slerp)")
-    z = model.encode(torch.stack([x0, x1]).to(_device(model))).mean
+    z = model.encode(torch.stack([x0, x1]).to(model.device)).mean
     return model.generate(INTERPOLATIONS[method](z[0], z[1], steps)).cpu()
 
 
@@ -121,7 +119,7 @@ def attribute_sweep(model: VAE, x_train: torch.Tensor, has_attribute: torch.Tens
     greedy decodings of x's posterior means moved by scale * vector: (D,), (S, N, T)."""
     vector = attribute_vector(encode_means(model, x_train)[0], has_attribute)
     means = encode_means(model, x)[0]
-    device = _device(model)
+    device = model.device
     decoded = [model.generate((means + s * vector).to(device)).cpu() for s in scales]
     return vector, torch.stack(decoded)
 

@@ -2,7 +2,7 @@
 text VAEs): each function takes a loaded run, writes its files (MIDI, PNG, TXT), prints a
 short summary and returns a dict of numbers and paths.
 
-Melodies: MIDI files are written with vaekit.data.midi.melody_to_midi (120 qpm, 4/4,
+Melodies: MIDI files are written with vaekit.data.music.midi.melody_to_midi (120 qpm, 4/4,
 piano) and drawn as piano rolls. Text: sentences are printed and written to a .txt.
 """
 
@@ -19,9 +19,10 @@ from vaekit.analysis import sequences as seq
 from vaekit.checkpoint import Run, load_vocab
 from vaekit.cli._runs import pick, split_of
 from vaekit.cli.common import figures_dir, say
-from vaekit.data import midi, music
-from vaekit.data.sequence_datasets import MELODY_VOCAB_FORMAT
-from vaekit.data.text import Vocabulary
+from vaekit.data.music import events as music
+from vaekit.data.music import midi
+from vaekit.data.music.datasets import MELODY_VOCAB_FORMAT
+from vaekit.data.text.vocab import Vocabulary
 from vaekit.errors import ConfigError
 from vaekit.fileio import atomic_write_text
 from vaekit.training.trainer import prepare_data

@@ -18,8 +18,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from vaekit.data.idx import verify_sha256
 from vaekit.errors import DataError
+from vaekit.fileio import verify_sha256
 
 PACKAGE_DATA = Path(__file__).resolve().parent
 

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from functools import partial
 
 from vaekit.config import DataConfig
-from vaekit.data import image_datasets as images
-from vaekit.data import sequence_datasets as sequences
 from vaekit.data.dataset import Dataset, check_finite_unit_interval
+from vaekit.data.images import datasets as images
+from vaekit.data.music import datasets as melodies
+from vaekit.data.text import datasets as texts
 from vaekit.errors import DataError
 
 Loader = Callable[[DataConfig, "str | None"], Dataset]
@@ -23,8 +24,8 @@ LOADERS: dict[str, Loader] = {
     "olivetti": images.load_olivetti,
     "svhn": images.load_svhn,
     "cifar10": images.load_cifar10,
-    "nottingham": sequences.load_nottingham,
-    "shakespeare": sequences.load_shakespeare,
+    "nottingham": melodies.load_nottingham,
+    "shakespeare": texts.load_shakespeare,
 }
 # KIND:PATH forms, for the user's own files
 PATH_LOADERS: dict[str, Loader] = {
@@ -32,8 +33,8 @@ PATH_LOADERS: dict[str, Loader] = {
     "celeba": images.load_celeba,
     "svhn": images.load_svhn,
     "cifar10": images.load_cifar10,
-    "midi": sequences.load_midi,
-    "text": sequences.load_text,
+    "midi": melodies.load_midi,
+    "text": texts.load_text,
 }
 
 

@@ -1,21 +1,19 @@
 """Registries name -> class, and build_vae(ModelConfig). Checkpoints store names, not code.
 
-An architecture is a function `build_parts(cfg) -> (encoder, decoder)`; the dense one lives
-here, the others in their own modules, imported only when used.
+Model files are named by family: an architecture is a module (`dense`, `conv`, `lstm`)
+whose `build_parts(cfg) -> (encoder, decoder)` is imported only when used. The parts every
+family shares are named by role: `likelihoods`, `priors`, `vae`.
 """
 
 from __future__ import annotations
 
 import importlib
-import math
 from collections.abc import Callable
 
 from torch import nn
 
 from vaekit.config import ModelConfig
 from vaekit.errors import ConfigError
-from vaekit.models.decoders import DenseDecoder
-from vaekit.models.encoders import DenseEncoder
 from vaekit.models.likelihoods import (
     BernoulliLikelihood,
     CategoricalLikelihood,
@@ -25,36 +23,11 @@ from vaekit.models.priors import StandardNormalPrior
 from vaekit.models.vae import VAE
 from vaekit.nn.mlp import ACTIVATIONS
 
-MAX_PARAMETERS = 2**30  # 4 GiB of float32 weights: refuse before allocating anything
-
-
-def _dense_parameter_count(cfg: ModelConfig) -> int:
-    widths = [math.prod(cfg.input_shape), *cfg.hidden]
-    body = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
-    heads = 2 * (widths[-1] + 1) * cfg.latent_dim
-    dec_widths = [cfg.latent_dim, *reversed(widths[1:]), widths[0]]
-    decoder = sum((a + 1) * b for a, b in zip(dec_widths[:-1], dec_widths[1:]))
-    return body + heads + decoder
-
-
-def _dense_parts(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
-    """The seed's model: dense encoder with mean and log-sigma heads, mirrored decoder."""
-    if _dense_parameter_count(cfg) > MAX_PARAMETERS:
-        raise ConfigError(
-            f"the configured model would have {_dense_parameter_count(cfg):,} parameters "
-            f"(limit {MAX_PARAMETERS:,}); reduce model.hidden or model.latent_dim"
-        )
-    shape = tuple(cfg.input_shape)
-    parts = {"hidden": tuple(cfg.hidden), "latent_dim": cfg.latent_dim,
-             "activation": cfg.activation}
-    return DenseEncoder(shape, **parts), DenseDecoder(shape, **parts)
-
-
-# name -> builder, or "module" whose build_parts(cfg) is imported when first used
-ARCHITECTURES: dict[str, Callable[[ModelConfig], tuple[nn.Module, nn.Module]] | str] = {
-    "dense": _dense_parts,
+# name -> the module whose build_parts(cfg) builds (encoder, decoder), imported when used
+ARCHITECTURES: dict[str, str] = {
+    "dense": "vaekit.models.dense",
     "conv": "vaekit.models.conv",
-    "lstm": "vaekit.models.sequence",
+    "lstm": "vaekit.models.lstm",
 }
 LIKELIHOODS: dict[str, type[nn.Module]] = {
     "gaussian": GaussianLikelihood,
@@ -70,10 +43,8 @@ def _choose(kind: str, name: str, registry: dict) -> object:
 
 
 def _builder(name: str) -> Callable[[ModelConfig], tuple[nn.Module, nn.Module]]:
-    builder = _choose("model architecture", name, ARCHITECTURES)
-    if isinstance(builder, str):
-        builder = importlib.import_module(builder).build_parts
-    return builder
+    module = _choose("model architecture", name, ARCHITECTURES)
+    return importlib.import_module(module).build_parts
 
 
 def build_vae(cfg: ModelConfig) -> VAE:

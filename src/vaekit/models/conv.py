@@ -19,13 +19,11 @@ import math
 import torch
 from torch import nn
 
-from vaekit.config import ModelConfig
+from vaekit.config import MAX_PARAMETERS, ModelConfig
 from vaekit.errors import ConfigError
 from vaekit.nn.conv import conv_down, conv_up, downsampled_size, fit_to
 from vaekit.nn.mlp import activation as make_activation
 from vaekit.nn.mlp import mlp
-
-MAX_PARAMETERS = 2**30  # as vaekit.models.build: refuse before allocating anything
 
 
 class ConvEncoder(nn.Module):

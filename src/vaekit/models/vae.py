@@ -58,6 +58,11 @@ class VAE(nn.Module):
     def latent_dim(self) -> int:
         return self.prior.latent_dim
 
+    @property
+    def device(self) -> torch.device:
+        """Where the weights are: inputs go there, results come back with `.cpu()`."""
+        return next(self.parameters()).device
+
     def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean, log_std = self.encoder(x)
         return mean, log_std.clamp(*self.log_std_range)
@@ -116,6 +121,5 @@ class VAE(nn.Module):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """n draws z ~ N(0, temperature^2 I), decoded (see `generate`): images (n, C, H, W)."""
-        device = next(self.parameters()).device
-        z = self.prior.sample(n, temperature=temperature, generator=generator, device=device)
+        z = self.prior.sample(n, temperature=temperature, generator=generator, device=self.device)
         return self.generate(z)

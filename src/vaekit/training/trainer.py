@@ -21,8 +21,8 @@ import torch
 
 from vaekit import checkpoint
 from vaekit.config import RunConfig
-from vaekit.data.corruption import corrupt
 from vaekit.data.dataset import Dataset, Split
+from vaekit.data.images.corruption import corrupt
 from vaekit.errors import CheckpointError, TrainingError
 from vaekit.fileio import atomic_write_json
 from vaekit.models.build import build_vae

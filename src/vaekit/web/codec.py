@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from vaekit.data import midi, music
+from vaekit.data.music import events as music
+from vaekit.data.music import midi
 from vaekit.viz.images import to_uint8
 
 UPLOAD_FORMATS = ("PNG", "JPEG")

@@ -5,9 +5,11 @@ import torch
 
 from vaekit.checkpoint import load_run, save_config, save_weights
 from vaekit.config import ModelConfig, RunConfig
-from vaekit.data import music, sequence_datasets, text
+from vaekit.data.music import datasets as sequence_datasets
+from vaekit.data.music import events as music
+from vaekit.data.text import vocab as text
 from vaekit.errors import ConfigError
-from vaekit.models import sequence
+from vaekit.models import lstm as sequence
 from vaekit.models.build import build_vae
 from vaekit.nn.recurrent import choose_tokens, replace_tokens
 from vaekit.objectives import negative_elbo

@@ -1,6 +1,6 @@
 """Readers for folders of image files: plain or class-per-subfolder, and CelebA.
 
-Images are decoded, converted and scaled by `vaekit.data.image_files`. CelebA's
+Images are decoded, converted and scaled by `vaekit.data.images.decode`. CelebA's
 `list_attr_celeba.txt` table is parsed here; MAX_ATTRIBUTE_FILE_BYTES refuses absurd ones
 (a plain module attribute, so a caller with a genuine need can raise it).
 """
@@ -15,15 +15,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from vaekit.data.image_files import (
+from vaekit.data.images.decode import (
     IMAGE_EXTENSIONS,
     check_image_options,
     is_image_name,
     load_images,
-    one_line,
-    read_bytes,
 )
-from vaekit.errors import DataError
+from vaekit.errors import DataError, one_line
+from vaekit.fileio import read_bounded
 
 MAX_ATTRIBUTE_FILE_BYTES = 256 * 2**20  # list_attr_celeba.txt is 26.7 MB
 
@@ -164,7 +163,7 @@ def read_celeba_attributes(path: str | os.PathLike) -> CelebAAttributes:
     filenames (N), attribute names (A) and values (N, A) int8 in {-1, +1}.
     """
     path = Path(path)
-    raw = read_bytes(path, limit=MAX_ATTRIBUTE_FILE_BYTES, what="attribute")
+    raw = read_bounded(path, limit=MAX_ATTRIBUTE_FILE_BYTES, what="attribute")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,8 +1,6 @@
-"""Sequence datasets: melodies (90 event classes, MusicVAE-style) and lines of text.
-
-x is (N, T) int64 token classes. Melodies: T = bars * 16 sixteenth-note steps, no padding.
-Text: <bos> tokens <eos> <pad>..., T = max_len + 2, padding class 0.
-"""
+"""Melody datasets: windows of MIDI melodies as (N, T) int64 event classes (90 classes,
+MusicVAE-style; see vaekit.data.music.events). T = bars * 16 sixteenth-note steps, no
+padding. The split is by file (held-out tunes)."""
 
 from __future__ import annotations
 
@@ -16,9 +14,15 @@ import torch
 
 from vaekit.config import DataConfig
 from vaekit.data.dataset import Dataset, Split, random_split
-from vaekit.data.locate import find_dir, find_file, not_found, search_dirs
-from vaekit.data.midi import MIDI_SUFFIXES, MelodyFile, check_steps_per_quarter, read_midi_melody
-from vaekit.data.music import melody_windows, positive_int, transpose_events
+from vaekit.data.locate import find_dir, not_found, search_dirs
+from vaekit.data.music import events as music
+from vaekit.data.music.events import melody_windows, positive_int, transpose_events
+from vaekit.data.music.midi import (
+    MIDI_SUFFIXES,
+    MelodyFile,
+    check_steps_per_quarter,
+    read_midi_melody,
+)
 from vaekit.errors import DataError
 
 MELODY_VOCAB_FORMAT = "vaekit-melody-events"
@@ -129,8 +133,6 @@ def load_midi_folder(
 
 
 def melody_vocab_json() -> dict:
-    from vaekit.data import music
-
     return {
         "format": MELODY_VOCAB_FORMAT,
         "version": 1,
@@ -145,8 +147,6 @@ def melody_vocab_json() -> dict:
 
 def _transposed(windows: np.ndarray, semitones: int) -> np.ndarray:
     """Shift every note-on event; windows that would leave the piano range are dropped."""
-    from vaekit.data import music
-
     notes = windows >= music.FIRST_NOTE_EVENT
     shifted = np.where(notes, windows + semitones, windows)
     ok = ((shifted >= music.FIRST_NOTE_EVENT) | ~notes).all(1)
@@ -157,8 +157,6 @@ def _transposed(windows: np.ndarray, semitones: int) -> np.ndarray:
 def melody_dataset(name: str, folder: Path, cfg: DataConfig) -> Dataset:
     """Windows of `cfg.bars` bars from every MIDI file in `folder`. The split is by file
     (held-out tunes); transposition augments the training windows only."""
-    from vaekit.data import music
-
     windows, file_index = load_midi_folder(folder, bars=cfg.bars, transpose=(0,))
     n_files = int(file_index.max()) + 1 if len(file_index) else 0
     if n_files < 2:
@@ -196,44 +194,3 @@ def load_midi(cfg: DataConfig, path: str | None) -> Dataset:
     if not folder or not Path(folder).is_dir():
         raise DataError(f"midi:PATH needs a folder of MIDI files, got {folder!r}")
     return melody_dataset(f"midi:{folder}", Path(folder), cfg)
-
-
-def text_dataset(name: str, file: Path, cfg: DataConfig) -> Dataset:
-    """Lines of a text file; the vocabulary is built from the training lines only."""
-    from vaekit.data import text
-
-    lines = text.read_text_lines(file)
-    train_idx, test_idx = random_split(len(lines), cfg.test_fraction)
-    train_lines = [lines[i] for i in train_idx.tolist()]
-    test_lines = [lines[i] for i in test_idx.tolist()]
-    vocab = text.Vocabulary.build(train_lines, level=cfg.text_level)
-    train_x, _ = text.encode_lines(train_lines, vocab, max_len=cfg.max_len)
-    test_x, _ = text.encode_lines(test_lines, vocab, max_len=cfg.max_len)
-    if len(train_x) == 0 or len(test_x) == 0:
-        raise DataError(f"{file}: no lines of at most {cfg.max_len} tokens in a split; "
-                        "raise data.max_len")
-    return Dataset(
-        name=name,
-        train=Split(torch.from_numpy(train_x)),
-        test=Split(torch.from_numpy(test_x)),
-        kind="text",
-        vocab_json=vocab.to_json(),
-        pad_token=text.PAD,
-        vocab_size=len(vocab),
-    )
-
-
-def load_shakespeare(cfg: DataConfig, path: str | None) -> Dataset:
-    """Tiny Shakespeare (karpathy/char-rnn), one example per non-empty line."""
-    dirs = search_dirs("text", path or cfg.path)
-    file = find_file(dirs, "tinyshakespeare.txt", "input.txt")
-    if file is None:
-        raise not_found("tinyshakespeare.txt", dirs)
-    return text_dataset("shakespeare", file, cfg)
-
-
-def load_text(cfg: DataConfig, path: str | None) -> Dataset:
-    file = path or cfg.path
-    if not file or not Path(file).is_file():
-        raise DataError(f"text:PATH needs a text file (one example per line), got {file!r}")
-    return text_dataset(f"text:{file}", Path(file), cfg)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from vaekit.data.corruption import corrupt
+from vaekit.data.images.corruption import corrupt
 
 
 def _x():

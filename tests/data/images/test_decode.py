@@ -1,4 +1,4 @@
-"""Tests for vaekit.data.image_files, driven through read_image_folder: decoding, modes,
+"""Tests for vaekit.data.images.decode, driven through read_image_folder: decoding, modes,
 scaling and cropping, size limits and options, and hostile image bytes (valid data or
 DataError, nothing else)."""
 
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from fuzzing import mutations
-from vaekit.data import image_files
-from vaekit.data.folders import read_image_folder
+from vaekit.data.images import decode as image_files
+from vaekit.data.images.folders import read_image_folder
 from vaekit.errors import DataError
 
 FUZZ = settings(

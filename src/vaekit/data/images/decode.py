@@ -1,4 +1,4 @@
-"""Helpers shared by the image readers: file-size checks, image decoding and scaling.
+"""Helpers shared by the image readers: image decoding and scaling.
 
 The readers in `faces`, `folders` and `archives` return numpy arrays, never tensors:
 pixels are uint8, channels-last (N, H, W, C) with C = 1 (grey) or 3 (RGB), labels are
@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from vaekit.errors import DataError
+from vaekit.errors import DataError, one_line
+from vaekit.fileio import file_size
 
 MAX_IMAGE_PIXELS = 89_478_485  # PIL's own default; a lower PIL.Image.MAX_IMAGE_PIXELS wins
 MAX_IMAGE_FILE_BYTES = 256 * 2**20
@@ -32,33 +33,6 @@ _PIL_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")  # decoders tried, whatever
 # PIL's bilinear filter widens its support when shrinking, i.e. it antialiases like
 # torchvision's Resize(antialias=True).
 _RESAMPLE = Image.Resampling.BILINEAR
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as `Type: text` on one line (library messages may hold newlines)."""
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def file_size(path: Path, *, limit: int, what: str) -> int:
-    """The size of a regular file in bytes, or DataError when missing or above `limit`."""
-    try:
-        if not path.is_file():
-            raise DataError(f"{path}: no such {what} file")
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read {what} file ({one_line(exc)})") from exc
-    if size > limit:
-        raise DataError(f"{path}: {size} bytes is more than the {limit}-byte limit for {what}")
-    return size
-
-
-def read_bytes(path: Path, *, limit: int, what: str) -> bytes:
-    file_size(path, limit=limit, what=what)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read {what} file ({one_line(exc)})") from exc
 
 
 def _target_size(size: int | tuple[int, int]) -> tuple[int, int]:

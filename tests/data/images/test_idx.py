@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaekit.data.idx import KNOWN_SHA256, read_idx, read_known_idx
+from vaekit.data.images.idx import KNOWN_SHA256, read_idx, read_known_idx
 from vaekit.errors import DataError
 
 
@@ -66,7 +66,7 @@ def test_raw_official_file_checksum_is_verified(tmp_path, shared_data):
         (b"\x00\x00\x08\x00", "0 dimensions"),
         (b"\x00\x00\x08\x02\x00\x00\x00\x03", "truncated IDX header"),
         (b"\x00\x00\x08\x01\x00\x00\x00\x05\x01\x02", "truncated: header declares"),
-        (b"\x00\x00\x08\x01\x00\x00\x00\x01\x01\x02", "more data than its IDX header"),
+        (b"\x00\x00\x08\x01\x00\x00\x00\x01\x01\x02", "more than the 9-byte limit for IDX data"),
         (b"\x00\x00", "too short"),
     ],
 )
@@ -103,7 +103,7 @@ def test_missing_file():
 # --- fuzzing: any bytes, or a truncated / edited real file -> an array or a DataError ---
 
 
-_REAL = (Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+_REAL = (Path(__file__).resolve().parents[4] / "shared" / "data" / "mnist"
          / "t10k-labels-idx1-ubyte.gz")
 
 

@@ -7,7 +7,7 @@ import torch
 
 from vaekit.config import DataConfig
 from vaekit.data.dataset import Dataset, Split, random_split
-from vaekit.data.idx import KNOWN_SHA256, read_known_idx
+from vaekit.data.images.idx import KNOWN_SHA256, read_known_idx
 from vaekit.data.locate import cache_dir, download, find_dir, find_file, not_found, search_dirs
 from vaekit.errors import DataError
 
@@ -95,7 +95,7 @@ def load_digits(cfg: DataConfig, path: str | None) -> Dataset:
 def load_olivetti(cfg: DataConfig, path: str | None) -> Dataset:
     """Olivetti faces, 64x64 grey, with glasses labels. The split is by person: the test
     faces belong to 8 of the 40 people, never seen in training."""
-    from vaekit.data.faces import read_olivetti, split_by_subject
+    from vaekit.data.images.faces import read_olivetti, split_by_subject
 
     dirs = search_dirs("faces", path or cfg.path)
     file = find_file(dirs, "olivetti_faces.npz")
@@ -118,7 +118,7 @@ def load_olivetti(cfg: DataConfig, path: str | None) -> Dataset:
 def load_folder(cfg: DataConfig, path: str | None) -> Dataset:
     """A folder of PNG/JPEG images (class subfolders optional), resized and centre-cropped
     to data.image_size, grey or RGB (data.channels); a seeded random test split."""
-    from vaekit.data.folders import read_image_folder
+    from vaekit.data.images.folders import read_image_folder
 
     folder = path or cfg.path
     if not folder:
@@ -137,7 +137,7 @@ def load_folder(cfg: DataConfig, path: str | None) -> Dataset:
 def load_celeba(cfg: DataConfig, path: str | None) -> Dataset:
     """A CelebA-style folder (list_attr_celeba.txt + images); attributes become attrs
     (0/1 per example), usable for attribute vectors."""
-    from vaekit.data.folders import read_celeba_folder
+    from vaekit.data.images.folders import read_celeba_folder
 
     folder = path or cfg.path
     if not folder:
@@ -152,7 +152,7 @@ def load_celeba(cfg: DataConfig, path: str | None) -> Dataset:
 
 def load_svhn(cfg: DataConfig, path: str | None) -> Dataset:
     """SVHN cropped digits: train_32x32.mat and test_32x32.mat (RGB 32x32)."""
-    from vaekit.data.archives import read_svhn_mat
+    from vaekit.data.images.archives import read_svhn_mat
 
     dirs = search_dirs("svhn", path or cfg.path)
     splits = {}
@@ -168,7 +168,7 @@ def load_svhn(cfg: DataConfig, path: str | None) -> Dataset:
 
 def load_cifar10(cfg: DataConfig, path: str | None) -> Dataset:
     """CIFAR-10 in its binary format (cifar-10-batches-bin); never the pickled one."""
-    from vaekit.data.archives import read_cifar10_batches
+    from vaekit.data.images.archives import read_cifar10_batches
 
     dirs = search_dirs("cifar10", path or cfg.path)
     folder = find_dir(dirs, "cifar-10-batches-bin") or find_dir(

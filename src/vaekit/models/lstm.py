@@ -23,11 +23,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vaekit.config import ModelConfig
+from vaekit.config import MAX_PARAMETERS, ModelConfig
 from vaekit.errors import ConfigError
 from vaekit.nn.recurrent import BidirectionalSummary, choose_tokens, init_lstm_, replace_tokens
 
-# Text conventions of vaekit.data.text (models never import data; a test checks they agree).
+# Text conventions of vaekit.data.text.vocab (models never import data; a test checks they agree).
 TEXT_EOS, TEXT_UNK = 2, 3
 
 
@@ -139,7 +139,6 @@ class LSTMDecoder(nn.Module):
         return torch.stack(out, dim=1)  # (B, T)
 
 
-MAX_PARAMETERS = 2**30  # as vaekit.models.build: refuse absurd sizes before allocating
 
 
 def _parameter_count(v: int, e: int, h: int, d: int) -> int:

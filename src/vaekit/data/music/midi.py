@@ -1,4 +1,4 @@
-"""MIDI files <-> melody event sequences (see :mod:`vaekit.data.music` for the events).
+"""MIDI files <-> melody event sequences (see :mod:`vaekit.data.music.events` for the events).
 
 Reading MIDI (with mido only):
 
@@ -30,7 +30,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from vaekit.data.music import (
+from vaekit.data.music.events import (
     FIRST_NOTE_EVENT,
     HOLD,
     MAX_PITCH,
@@ -40,7 +40,7 @@ from vaekit.data.music import (
     as_events,
 )
 from vaekit.errors import DataError
-from vaekit.fileio import atomic_write_bytes
+from vaekit.fileio import atomic_write_bytes, read_bounded
 
 MAX_FILE_BYTES = 16 * 2**20  # a melody MIDI file is a few KiB; refuse anything absurd
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -255,13 +255,7 @@ def read_midi_melody(path: str | os.PathLike[str], *, steps_per_quarter: int = 4
     Files larger than 16 MiB are refused before they are read.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DataError(f"{path}: {size} bytes is larger than the {MAX_FILE_BYTES} limit")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    data = read_bounded(path, limit=MAX_FILE_BYTES, what="MIDI")
     return parse_midi_melody(data, name=str(path), steps_per_quarter=steps_per_quarter)
 
 

@@ -1,4 +1,4 @@
-"""Monophonic melodies as MusicVAE-style event sequences (MIDI files: vaekit.data.midi).
+"""Monophonic melodies as MusicVAE-style event sequences (MIDI files: vaekit.data.music.midi).
 
 A melody is a 1-D ``np.int64`` array with one event per grid step (a 16th note with the
 default ``steps_per_quarter=4``), drawn from a vocabulary of 90 classes, as in MusicVAE's
@@ -19,7 +19,7 @@ Canonical (normalised) form, produced by :func:`normalize_events` and by the MID
 Every canonical sequence survives events -> MIDI -> events unchanged; any valid sequence
 comes back as its canonical form.
 
-Reading and writing MIDI files is in :mod:`vaekit.data.midi`.
+Reading and writing MIDI files is in :mod:`vaekit.data.music.midi`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tests for vaekit.data.faces: Olivetti archives built in tmp_path, the real Olivetti
+"""Tests for vaekit.data.images.faces: Olivetti archives built in tmp_path, the real Olivetti
 file, and hostile bytes (the reader returns valid data or raises DataError, nothing else)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from fuzzing import mutations
-from vaekit.data.faces import FacesData, read_olivetti, split_by_subject
+from vaekit.data.images.faces import FacesData, read_olivetti, split_by_subject
 from vaekit.errors import DataError
 
 FUZZ = settings(

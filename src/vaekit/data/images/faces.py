@@ -17,8 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from vaekit.data.image_files import file_size, one_line
-from vaekit.errors import DataError
+from vaekit.errors import DataError, one_line
+from vaekit.fileio import file_size
 
 MAX_NPZ_BYTES = 64 * 2**20  # the Olivetti archive is 1.4 MB
 

@@ -12,13 +12,13 @@ for the official files, the SHA-256 of the file.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from vaekit.errors import DataError
+from vaekit.fileio import read_bounded, verify_sha256
 
 # type byte -> big-endian numpy dtype (the IDX specification)
 _DTYPES = {
@@ -74,26 +74,6 @@ KNOWN_SHA256: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def _read_limited(path: Path, limit: int) -> bytes:
-    """The file's content, decompressed if gzip; refuses more than `limit` bytes."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(2)
-            fh.seek(0)
-            if head == b"\x1f\x8b":
-                with gzip.GzipFile(fileobj=fh) as gz:
-                    data = gz.read(limit + 1)
-            else:
-                data = fh.read(limit + 1)
-    except FileNotFoundError:
-        raise DataError(f"file not found: {path}") from None
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path}: cannot decompress/read ({exc})") from None
-    if len(data) > limit:
-        raise DataError(f"{path}: holds more data than its IDX header declares")
-    return data
-
-
 def _parse_header(path: Path, head: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
     if len(head) < 4:
         raise DataError(f"{path}: too short to be an IDX file ({len(head)} bytes)")
@@ -140,7 +120,8 @@ def read_idx(path: str | Path, *, sha256: str | None = None) -> np.ndarray:
         raise DataError(f"{path}: cannot decompress/read ({exc})") from None
     dtype, shape, nbytes = _parse_header(path, head)
     offset = 4 + 4 * len(shape)
-    data = _read_limited(path, offset + nbytes)
+    data = read_bounded(path, limit=offset + nbytes, gunzip=True,
+                        what="IDX data of the size its header declares")
     if len(data) < offset + nbytes:
         raise DataError(
             f"{path}: truncated: header declares {shape} ({nbytes} bytes of items) "
@@ -148,30 +129,6 @@ def read_idx(path: str | Path, *, sha256: str | None = None) -> np.ndarray:
         )
     items = np.frombuffer(data, dtype=dtype, count=int(np.prod(shape)), offset=offset)
     return items.reshape(shape).astype(dtype.newbyteorder("="))
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def verify_sha256(path: str | Path, expected: str) -> None:
-    """Raise DataError unless the file's SHA-256 equals `expected`."""
-    path = Path(path)
-    try:
-        actual = sha256_file(path)
-    except FileNotFoundError:
-        raise DataError(f"file not found: {path}") from None
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc}") from None
-    if actual != expected:
-        raise DataError(
-            f"{path}: checksum mismatch (sha256 {actual[:12]}…, expected {expected[:12]}…); "
-            "the file is corrupted or not the official one"
-        )
 
 
 def read_known_idx(path: str | Path, dataset: str, stem: str) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""Tests for vaekit.data.music: the event vocabulary, MIDI round trips, real Nottingham
-melodies, windows, overlaps, augmentation and defensive parsing."""
+"""Tests for vaekit.data.music.midi: MIDI round trips, real Nottingham files, the MIDI
+reading rules (overlaps, quantisation, drums) and defensive parsing."""
 
 from __future__ import annotations
 
@@ -14,23 +14,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaekit.data import midi, music
-from vaekit.data.midi import melody_to_midi, parse_midi_melody, read_midi_melody
-from vaekit.data.music import (
+from vaekit.data.music import events as music
+from vaekit.data.music import midi
+from vaekit.data.music.events import (
     HOLD,
-    MAX_PITCH,
     MIN_PITCH,
     NOTE_OFF,
     NUM_CLASSES,
-    event_to_pitch,
-    melody_windows,
     normalize_events,
-    note_density,
     piano_roll,
     pitch_to_event,
-    transpose_events,
 )
-from vaekit.data.sequence_datasets import load_midi_folder, read_midi_folder
+from vaekit.data.music.midi import melody_to_midi, parse_midi_melody, read_midi_melody
 from vaekit.errors import DataError
 
 NOTTINGHAM_FILES = 1034
@@ -69,36 +64,6 @@ def midi_bytes(notes, *, ticks_per_beat=480, meta=(), channel=0) -> bytes:
     midi.save(file=buffer)
     return buffer.getvalue()
 
-
-# ---------------------------------------------------------------------------- vocabulary
-
-
-def test_event_constants_and_pitch_mapping():
-    assert (NOTE_OFF, HOLD, MIN_PITCH, MAX_PITCH, NUM_CLASSES) == (0, 1, 21, 108, 90)
-    assert pitch_to_event(21) == 2 and pitch_to_event(108) == 89
-    assert [event_to_pitch(pitch_to_event(p)) for p in range(21, 109)] == list(range(21, 109))
-    for bad_pitch in (20, 109, -1):
-        with pytest.raises(DataError):
-            pitch_to_event(bad_pitch)
-    for bad_event in (NOTE_OFF, HOLD, 90):
-        with pytest.raises(DataError):
-            event_to_pitch(bad_event)
-
-
-def test_normalize_events_rules():
-    # leading HOLD means silence; a NOTE_OFF during a rest is redundant
-    events = [HOLD, HOLD, C4, HOLD, NOTE_OFF, NOTE_OFF, HOLD, NOTE_OFF, E4, NOTE_OFF]
-    expected = [NOTE_OFF, HOLD, C4, HOLD, NOTE_OFF, HOLD, HOLD, HOLD, E4, NOTE_OFF]
-    out = normalize_events(events)
-    assert out.dtype == np.int64
-    assert out.tolist() == expected
-    assert normalize_events(out).tolist() == expected  # idempotent
-    with pytest.raises(DataError):
-        normalize_events([0, 90])
-    with pytest.raises(DataError):
-        normalize_events([[0, 1]])
-    with pytest.raises(DataError):
-        normalize_events([0.0, 1.0])
 
 
 # ---------------------------------------------------------------------------- round trips
@@ -196,87 +161,6 @@ def test_read_real_nottingham_file(shared_data):
     assert events[8] == pitch_to_event(76)
 
 
-def test_windows_of_real_file(shared_data):
-    events = read_midi_melody(melody_dir(shared_data) / "ashover1.mid").events
-    two = melody_windows(events, bars=2)
-    sixteen = melody_windows(events, bars=16)
-    assert two.shape == (len(events) // 16 - 1, 32)  # hop 1 bar; every window has notes
-    assert sixteen.shape[1] == 256 and len(sixteen) == len(events) // 16 - 15
-    for windows in (two, sixteen):
-        assert windows.dtype == np.int64
-        assert not (windows[:, 0] == HOLD).any()
-        for w in windows:  # each window is canonical
-            assert normalize_events(w).tolist() == w.tolist()
-    # apart from the first step, windows are plain slices
-    assert two[3, 1:].tolist() == events[3 * 16 + 1 : 3 * 16 + 32].tolist()
-
-
-def test_window_start_rearticulates_or_rests():
-    bar = 4
-    events = [C4, HOLD, HOLD, HOLD, HOLD, HOLD, E4, NOTE_OFF, HOLD, HOLD, E4, HOLD]
-    windows = melody_windows(events, bars=1, steps_per_bar=bar, min_notes=0)
-    assert windows.tolist() == [
-        [C4, HOLD, HOLD, HOLD],
-        [C4, HOLD, E4, NOTE_OFF],  # the held C4 is struck again at the window start
-        [NOTE_OFF, HOLD, E4, HOLD],  # the rest continues: NOTE_OFF, not HOLD
-    ]
-    assert melody_windows(events, bars=1, steps_per_bar=bar, min_notes=2).tolist() == [
-        [C4, HOLD, E4, NOTE_OFF]  # the only window with two onsets
-    ]
-    assert melody_windows(events, bars=2, steps_per_bar=bar, hop_bars=2, min_notes=1).shape == (
-        1,
-        8,
-    )
-    assert melody_windows(events, bars=4, steps_per_bar=bar).shape == (0, 16)
-    silent = [NOTE_OFF] + [HOLD] * 63
-    assert melody_windows(silent).shape == (0, 32)
-
-
-def test_load_all_nottingham_files(shared_data):
-    windows, file_index = load_midi_folder(melody_dir(shared_data), bars=2)
-    assert windows.shape == (NOTTINGHAM_2BAR_WINDOWS, 32)
-    assert windows.dtype == np.int64 and file_index.dtype == np.int64
-    assert file_index.shape == (len(windows),)
-    assert np.all(np.diff(file_index) >= 0)
-    assert file_index.min() == 0 and file_index.max() == NOTTINGHAM_FILES - 1
-    assert windows.min() >= 0 and windows.max() < NUM_CLASSES
-    notes = windows[windows >= 2] - 2 + MIN_PITCH
-    assert notes.min() >= 55 and notes.max() <= 88  # the documented range of the set
-    assert not (windows[:, 0] == HOLD).any()
-
-
-def test_load_folder_transpose_and_max_files(shared_data):
-    base, idx = load_midi_folder(melody_dir(shared_data), max_files=5)
-    shifted, sidx = load_midi_folder(melody_dir(shared_data), max_files=5, transpose=(0, 2))
-    assert len(shifted) == 2 * len(base) and idx.max() == 4
-    # per file: the untransposed windows, then the same windows two semitones up
-    first = base[idx == 0]
-    both = shifted[sidx == 0]
-    assert both[: len(first)].tolist() == first.tolist()
-    assert (
-        both[len(first) :].tolist()
-        == transpose_events(first.ravel(), 2).reshape(first.shape).tolist()
-    )
-    # a shift that leaves the piano range is skipped per file, not an error
-    far, _ = load_midi_folder(melody_dir(shared_data), max_files=5, transpose=(0, 40))
-    assert far.tolist() == base.tolist()
-
-
-def test_load_folder_bad_file_raises_or_is_skipped(tmp_path):
-    melody_to_midi([C4, HOLD, E4, HOLD] * 16, tmp_path / "a_good.mid")
-    (tmp_path / "b_bad.midi").write_bytes(b"MThd not really")
-    (tmp_path / "notes.txt").write_text("not a MIDI file, ignored by suffix")
-    with pytest.raises(DataError, match="b_bad.midi"):
-        load_midi_folder(tmp_path)
-    with pytest.warns(UserWarning, match="skipped 1"):
-        windows, idx = load_midi_folder(tmp_path, skip_bad=True)
-    assert windows.shape == (3, 32) and idx.tolist() == [0, 0, 0]
-    melodies, errors = read_midi_folder(tmp_path, skip_bad=True)
-    assert melodies[1] is None and len(errors) == 1 and "b_bad.midi" in errors[0]
-    with pytest.raises(DataError):
-        load_midi_folder(tmp_path / "missing")
-
-
 # ---------------------------------------------------------------------------- MIDI rules
 
 
@@ -321,29 +205,6 @@ def test_quantisation_drums_range_and_metadata():
     assert drums.events.tolist() == [NOTE_OFF, HOLD, HOLD, HOLD]  # time, but no pitches
 
 
-def test_transpose_events():
-    events = np.array([C4, HOLD, NOTE_OFF, E4])
-    up = transpose_events(events, 3)
-    assert up.tolist() == [C4 + 3, HOLD, NOTE_OFF, E4 + 3]
-    assert transpose_events(up, -3).tolist() == events.tolist()
-    assert transpose_events([pitch_to_event(108)], 1) is None
-    assert transpose_events([pitch_to_event(21)], -1) is None
-    assert transpose_events([NOTE_OFF, HOLD], 50).tolist() == [NOTE_OFF, HOLD]
-
-
-def test_note_density_and_piano_roll():
-    windows = np.array([[C4, HOLD, HOLD, HOLD], [C4, E4, NOTE_OFF, HOLD], [0, 1, 1, 1]])
-    assert note_density(windows).tolist() == [0.25, 0.5, 0.0]
-    with pytest.raises(DataError):
-        note_density(np.array([1, 2]))
-    roll = piano_roll([HOLD, C4, HOLD, NOTE_OFF, E4])
-    assert roll.shape == (88, 5) and roll.dtype == np.uint8
-    expected = np.zeros((88, 5), dtype=np.uint8)
-    expected[60 - 21, 1:3] = 1
-    expected[64 - 21, 4] = 1
-    assert np.array_equal(roll, expected)
-
-
 # ---------------------------------------------------------------------------- bad input
 
 
@@ -365,7 +226,7 @@ def test_bad_files_are_data_errors(tmp_path):
     huge = tmp_path / "huge.mid"
     with open(huge, "wb") as fh:  # sparse: refused by size before it is read
         fh.truncate(midi.MAX_FILE_BYTES + 1)
-    with pytest.raises(DataError, match="larger than"):
+    with pytest.raises(DataError, match="more than the"):
         read_midi_melody(huge)
     empty = midi_bytes([])
     with pytest.raises(DataError, match="no notes"):

@@ -17,8 +17,8 @@ from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
-from vaekit.data.image_files import file_size, one_line, read_bytes
-from vaekit.errors import DataError
+from vaekit.errors import DataError, one_line
+from vaekit.fileio import file_size, read_bounded
 
 MAX_CIFAR_FILE_BYTES = 256 * 2**20  # an official batch is 30.7 MB
 MAX_MAT_FILE_BYTES = 4 * 2**30  # SVHN's extra_32x32.mat is 1.3 GB
@@ -219,7 +219,7 @@ def read_cifar10_binary(path: str | os.PathLike) -> LabelledImages:
     labels (N,) int64.
     """
     path = Path(path)
-    raw = read_bytes(path, limit=MAX_CIFAR_FILE_BYTES, what="CIFAR-10 batch")
+    raw = read_bounded(path, limit=MAX_CIFAR_FILE_BYTES, what="CIFAR-10 batch")
     if not raw or len(raw) % _CIFAR_RECORD:
         raise DataError(
             f"{path}: {len(raw)} bytes is not a positive multiple of the {_CIFAR_RECORD}-byte "

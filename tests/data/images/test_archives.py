@@ -1,4 +1,4 @@
-"""Tests for vaekit.data.archives: SVHN .mat files and CIFAR-10 batches built in tmp_path,
+"""Tests for vaekit.data.images.archives: SVHN .mat files and CIFAR-10 batches built in tmp_path,
 and hostile bytes (every reader returns valid data or raises DataError, nothing else)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import scipy.io
 from hypothesis import HealthCheck, given, settings
 
 from fuzzing import mutations
-from vaekit.data import archives
-from vaekit.data.archives import (
+from vaekit.data.images import archives
+from vaekit.data.images.archives import (
     read_cifar10_batches,
     read_cifar10_binary,
     read_svhn_mat,

@@ -1,4 +1,4 @@
-"""Tests for vaekit.data.folders: image folders and CelebA attribute tables built in
+"""Tests for vaekit.data.images.folders: image folders and CelebA attribute tables built in
 tmp_path, and hostile attribute text (valid data or DataError, nothing else)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from fuzzing import mutations
-from vaekit.data.folders import (
+from vaekit.data.images.folders import (
     read_celeba_attributes,
     read_celeba_folder,
     read_image_folder,

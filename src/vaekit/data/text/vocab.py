@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from vaekit.errors import DataError
-from vaekit.fileio import atomic_write_bytes
+from vaekit.fileio import atomic_write_bytes, read_bounded
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>", "<unk>")
@@ -53,17 +53,6 @@ def tokenize(line: str, *, level: str) -> list[str]:
     if level == "word":
         return _WORD_RE.findall(line.lower())
     raise ValueError(f"level must be 'char' or 'word', got {level!r}")
-
-
-def _read_limited(path: Path, limit: int) -> bytes:
-    """The bytes of `path`, refusing files larger than `limit` before reading them."""
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise DataError(f"{path}: {size} bytes is larger than the {limit}-byte limit")
-        return path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
 
 
 def _check_tokens(tokens: Sequence[object], level: str) -> None:
@@ -200,7 +189,7 @@ class Vocabulary:
     def load(cls, path: str | os.PathLike[str]) -> Vocabulary:
         """A vocabulary saved by :meth:`save`; DataError naming the file if it is unusable."""
         path = Path(path)
-        raw = _read_limited(path, MAX_VOCAB_JSON_BYTES)
+        raw = read_bounded(path, limit=MAX_VOCAB_JSON_BYTES, what="vocabulary")
         try:
             data = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -239,7 +228,7 @@ def read_text_lines(
     if max_lines is not None and (not isinstance(max_lines, int) or max_lines < 1):
         raise ValueError(f"max_lines must be a positive int, got {max_lines!r}")
     path = Path(path)
-    raw = _read_limited(path, MAX_TEXT_BYTES)
+    raw = read_bounded(path, limit=MAX_TEXT_BYTES, what="text")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

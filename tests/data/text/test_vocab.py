@@ -1,4 +1,4 @@
-"""Tests for vaekit.data.text: vocabulary, JSON storage, the line reader and encoding."""
+"""Tests for vaekit.data.text.vocab: vocabulary, JSON storage, the line reader and encoding."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaekit.data import text
-from vaekit.data.text import (
+from vaekit.data.text import vocab as text
+from vaekit.data.text.vocab import (
     BOS,
     EOS,
     PAD,
@@ -166,7 +166,7 @@ def test_bad_text_files(tmp_path):
     huge = tmp_path / "huge.txt"
     with open(huge, "wb") as fh:  # sparse: refused by size before it is read
         fh.truncate(text.MAX_TEXT_BYTES + 1)
-    with pytest.raises(DataError, match="larger than"):
+    with pytest.raises(DataError, match="more than the"):
         read_text_lines(huge)
     with pytest.raises(DataError, match="missing.txt"):
         read_text_lines(tmp_path / "missing.txt")
