@@ -34,9 +34,10 @@ import torch
 from vaekit.analysis.evaluate import evaluate
 from vaekit.checkpoint import load_run
 from vaekit.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vaekit.data.prepare import load_split
 from vaekit.data.registry import load_dataset
 from vaekit.fileio import atomic_write_json
-from vaekit.training.trainer import prepare_data, train
+from vaekit.training.trainer import train
 
 PUBLISHED = {"elbo": ("VAE", 86.76), "iwae5": ("IWAE k=5", 85.54), "iwae50": ("IWAE k=50", 84.78)}
 
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, train_seconds = train_for(config, run_dir, args.minutes)
     train_cpu = time.process_time() - cpu0
     model = load_run(run_dir, map_location=args.device).model
-    _, test = prepare_data(config)  # the fixed seeded binarisation of the test set
+    test = load_split(config, "test")  # the fixed seeded binarisation of the test set
     x = test.x[: args.eval_limit].to(next(model.parameters()).device)
     t0 = time.perf_counter()
     result, _ = evaluate(model, x, k=args.eval_k, batch_size=50, seed=args.seed)

@@ -178,7 +178,7 @@ def main() -> int:
     def test_loss(who: str) -> float:
         if who == "tutorial":
             return tutorial_test(tutorial, data.test.x)
-        return trainers[who].evaluate()["loss"]
+        return trainers[who].evaluate()["negative_elbo"]
 
     clock = dict.fromkeys(names, 0.0)
     reached: dict[str, float | None] = dict.fromkeys(names)

@@ -40,10 +40,9 @@ def main() -> None:
 
     from vaekit.analysis.sequences import score_sequences
     from vaekit.checkpoint import load_run
-    from vaekit.cli import _sequence
     from vaekit.cli import main as vaekit
     from vaekit.data.music import midi
-    from vaekit.training.trainer import prepare_data
+    from vaekit.data.prepare import load_split
 
     run_dir = Path(args.run_dir)
     if not args.skip_train:
@@ -60,7 +59,7 @@ def main() -> None:
     print("seconds per epoch:", [round(m["seconds"]) for m in run.metrics])
 
     started = time.perf_counter()
-    _, test = prepare_data(run.config)
+    test = load_split(run.config, "test")
     s = score_sequences(run.model, test.x)
     print(f"\nheld-out test split, {s.sequences} windows of {int(s.tokens_per_sequence)} steps "
           f"({time.perf_counter() - started:.0f} s):")
@@ -75,19 +74,20 @@ def main() -> None:
           f"({s.nll_per_token:.4f} per step, a bound on the NLL)")
 
     print("\nsampling:")
-    samples = _sequence.sample(run, argparse.Namespace(n=8, temperature=1.0, seed=0, out=None))
-    valid = sum(len(midi.read_midi_melody(p).events) == 32 for p in samples["midi"])
-    print(f"  {valid}/8 sampled MIDI files read back as 32-step melodies")
+    vaekit(["sample", str(run_dir), "--n", "8"])
+    files = sorted((run_dir / "figures" / "samples").glob("samples-*.mid"))
+    valid = sum(len(midi.read_midi_melody(p).events) == 32 for p in files)
+    print(f"  {valid}/{len(files)} sampled MIDI files read back as 32-step melodies")
 
     print("\ninterpolation:")
-    result = _sequence.interpolate(run, None, None, 7, "slerp", from_index=args.from_index,
-                                   to_index=args.to_index)
+    vaekit(["interpolate", str(run_dir), "--from-index", str(args.from_index), "--to-index",
+            str(args.to_index), "--steps", "7", "--method", "slerp"])
     if args.figure:
-        shutil.copyfile(result["figure"], args.figure)
+        shutil.copyfile(run_dir / "figures" / "interpolation.png", args.figure)
         print(f"  copied the piano roll to {args.figure}")
 
     print("\nnote-density attribute vector:")
-    _sequence.attribute(run, n=8)
+    vaekit(["attribute", str(run_dir), "--attribute", "note_density", "--n", "8"])
 
 
 if __name__ == "__main__":

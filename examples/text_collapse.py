@@ -41,8 +41,8 @@ def main() -> None:
     from vaekit.analysis.sequences import homotopy, score_sequences
     from vaekit.checkpoint import load_run
     from vaekit.cli import main as vaekit
-    from vaekit.cli._sequence import vocabulary
-    from vaekit.training.trainer import prepare_data
+    from vaekit.data.prepare import load_split
+    from vaekit.kinds import kind_of
 
     rows, examples = [], {}
     for name, (folder, flags) in RUNS.items():
@@ -56,12 +56,12 @@ def main() -> None:
         seconds = time.perf_counter() - started
         run = load_run(run_dir)
         last = run.metrics[-1]
-        _, test = prepare_data(run.config)
+        test = load_split(run.config, "test")
         scores = score_sequences(run.model, test.x)
         rows.append((name, " ".join(flags) or "(none)", last["test"]["kl"],
                      last["test"]["active_units"], scores, last["step"], seconds,
                      [round(m["test"]["kl"], 2) for m in run.metrics]))
-        examples[name] = [homotopy(run.model, vocabulary(run), a, b, steps=5) for a, b in PAIRS]
+        examples[name] = [homotopy(run.model, kind_of(run).vocab, a, b, steps=5) for a, b in PAIRS]
 
     print("# Posterior collapse in a text VAE (examples/text_collapse.py)\n")
     print(f"Common settings: `vaekit train {' '.join(COMMON)}` (char-level Tiny Shakespeare "

@@ -125,3 +125,13 @@ def test_unprintable_keys_keep_messages_on_one_line():
     with pytest.raises(ConfigError) as info:
         config_from_dict({"model": {"\n": 1}})
     assert "\n" not in str(info.value) and "'\\n'" in str(info.value)
+
+
+def test_option_lists_are_declared_once_and_the_registries_agree():
+    from vaekit.config import CHOICES
+    from vaekit.models.build import ARCHITECTURES, LIKELIHOODS
+    from vaekit.nn.mlp import ACTIVATIONS
+
+    assert set(CHOICES["model.arch"]) == set(ARCHITECTURES)
+    assert set(CHOICES["model.likelihood"]) == set(LIKELIHOODS)
+    assert set(CHOICES["model.activation"]) == set(ACTIVATIONS)

@@ -15,6 +15,7 @@ that a resume point is always one consistent file, whatever moment a crash hits.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from dataclasses import dataclass
@@ -101,9 +102,14 @@ def load_config(run_dir: str | Path) -> RunConfig:
             f"(it reads version {FORMAT_VERSION})"
         )
     try:
-        return config_from_dict(doc)
+        config = config_from_dict(doc)
     except ConfigError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
+    if config.data.kind is None:  # runs written before data.kind was recorded
+        model = config.model
+        kind = "image" if model.arch != "lstm" else "melody" if model.pad_token is None else "text"
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data, kind=kind))
+    return config
 
 
 def load_weights(run_dir: Path, model: torch.nn.Module) -> int:

@@ -67,6 +67,8 @@ class DataConfig:
     text_level: str = "char"  # text: char | word tokens
     max_len: int = 64  # text: longest line in tokens (longer lines are dropped)
     test_fraction: float = 0.1  # datasets without an official split: held-out fraction
+    # Filled in from the data when training starts (vaekit.data.prepare).
+    kind: str | None = None  # image | melody | text: what the run's examples are
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,21 @@ MAX_INPUT_SIZE = 2**24  # values per example (4096 x 4096 grey)
 MAX_PARAMETERS = 2**30  # weights of a model (4 GiB of float32): refused before allocating
 
 SECTIONS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
+
+# Every enumerated option, declared once: validation here, the command line's choices, and
+# the registries that map names to classes (vaekit.models.build, tested to agree).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "model.arch": ("dense", "conv", "lstm"),
+    "model.likelihood": ("gaussian", "bernoulli", "continuous_bernoulli", "categorical"),
+    "model.activation": ("relu", "tanh", "elu", "gelu", "leaky_relu"),
+    "data.binarize": ("none", "dynamic"),
+    "data.corruption": ("none", "gaussian", "salt_pepper", "mask"),
+    "data.text_level": ("char", "word"),
+    "data.kind": ("image", "melody", "text"),
+    "train.kl_schedule": ("constant", "linear", "cyclical"),
+    "train.objective": ("elbo", "iwae"),
+    "train.precision": ("fp32", "fp32-fast", "bf16"),
+}
 
 
 # --- validation and coercion -------------------------------------------------------
@@ -205,23 +222,16 @@ def _check(cfg: RunConfig) -> RunConfig:
         raise ConfigError(f"train.grad_clip_norm must be positive, got {t.grad_clip_norm}")
     if m.log_std_min >= m.log_std_max:
         raise ConfigError("model.log_std_min must be below model.log_std_max")
-    if d.binarize not in ("none", "dynamic"):
-        raise ConfigError(f"data.binarize must be 'none' or 'dynamic', got {d.binarize!r}")
+    for key, valid in CHOICES.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value is not None and value not in valid:
+            raise ConfigError(f"{key} must be one of {', '.join(valid)}; got {value!r}")
     if d.binarize == "dynamic" and m.likelihood != "bernoulli":
         raise ConfigError("data.binarize=dynamic needs model.likelihood=bernoulli")
     for key, v in (("data.limit_train", d.limit_train), ("data.limit_test", d.limit_test)):
         if v is not None and v < 1:
             raise ConfigError(f"{key} must be at least 1, got {v}")
-    choices = {
-        "data.corruption": (d.corruption, ("none", "gaussian", "salt_pepper", "mask")),
-        "data.text_level": (d.text_level, ("char", "word")),
-        "train.kl_schedule": (t.kl_schedule, ("constant", "linear", "cyclical")),
-        "train.objective": (t.objective, ("elbo", "iwae")),
-        "train.precision": (t.precision, ("fp32", "fp32-fast", "bf16")),
-    }
-    for key, (value, valid) in choices.items():
-        if value not in valid:
-            raise ConfigError(f"{key} must be one of {', '.join(valid)}; got {value!r}")
     if d.channels not in (1, 3):
         raise ConfigError(f"data.channels must be 1 or 3, got {d.channels}")
     if not 4 <= d.image_size <= 1024:
@@ -256,8 +266,17 @@ def _check(cfg: RunConfig) -> RunConfig:
     if t.kl_schedule == "cyclical" and not 0 < t.kl_warmup_steps <= t.kl_cycle_steps:
         raise ConfigError("train.kl_schedule=cyclical needs 0 < kl_warmup_steps <= "
                           "kl_cycle_steps")
-    if t.objective == "iwae" and m.autoencoder:
-        raise ConfigError("train.objective=iwae needs a VAE, not an auto-encoder")
+    if t.objective == "iwae":
+        if m.autoencoder:
+            raise ConfigError("train.objective=iwae needs a VAE, not an auto-encoder")
+        # The importance-weighted bound has no separate KL term to weight or floor.
+        unsupported = [key for key, off in (("train.beta", t.beta == 1.0),
+                                            ("train.free_bits", t.free_bits == 0.0),
+                                            ("train.kl_schedule", t.kl_schedule == "constant"))
+                       if not off]
+        if unsupported:
+            raise ConfigError(f"train.objective=iwae trains the bound itself, with no KL term "
+                              f"to weight: drop {', '.join(unsupported)}")
     if t.device not in ("cpu", "cuda", "auto", "mps") and not t.device.startswith("cuda:"):
         raise ConfigError(f"train.device must be cpu, cuda, mps or auto, got {t.device!r}")
     return cfg

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from vaekit.analysis.evaluate import GAUSSIAN_NOTE, evaluate, log_likelihood
+from vaekit.analysis.evaluate import dequantize, elbo_terms, evaluate, log_likelihood
 from vaekit.config import ModelConfig
 from vaekit.errors import ConfigError
 from vaekit.models.build import build_vae
@@ -119,7 +119,7 @@ def test_evaluate_reports_consistent_terms_and_units():
     assert result.nll == pytest.approx(exact_nll, abs=1e-6)
     # the Gaussian constant is in log p(x) and in the ELBO's reconstruction term
     assert result.gaussian_constant == pytest.approx(D * math.log(S * math.sqrt(2 * math.pi)))
-    assert result.note == GAUSSIAN_NOTE and "constant" in result.note
+    assert "density" in result.note and "constant" in result.note and result.proper_likelihood
     assert result.negative_elbo == pytest.approx(result.reconstruction + result.kl)
     # exact posterior: the one-sample ELBO is unbiased for log p(x)
     assert abs(result.negative_elbo - exact_nll) < 0.1
@@ -140,3 +140,52 @@ def test_models_without_a_likelihood_are_refused():
     with pytest.raises(ConfigError, match="at least 1"):
         log_likelihood(build_vae(cfg.__class__(input_shape=(1, 4, 4), hidden=(8,))),
                        torch.rand(3, 1, 4, 4), k=0)
+
+
+def _bernoulli_model():
+    torch.manual_seed(0)
+    return build_vae(ModelConfig(input_shape=(1, 4, 4), hidden=(8,), latent_dim=2,
+                                 likelihood="bernoulli")).eval()
+
+
+def test_bernoulli_on_grey_pixels_is_not_called_a_likelihood():
+    model = _bernoulli_model()
+    grey = torch.rand(20, 1, 4, 4, generator=torch.Generator().manual_seed(1))
+    result, _ = evaluate(model, grey, k=3)
+    assert not result.proper_likelihood and result.bits_per_dim is None
+    assert "not a log-likelihood" in result.note
+    binary = torch.bernoulli(grey, generator=torch.Generator().manual_seed(2))
+    result, _ = evaluate(model, binary, k=3)
+    assert result.proper_likelihood and result.note == ""
+    assert result.bits_per_dim == pytest.approx(result.nll / (16 * math.log(2)))
+
+
+def test_densities_of_8_bit_pixels_are_dequantised_and_bounded_in_bits():
+    model = build_vae(ModelConfig(input_shape=(1, 4, 4), hidden=(8,), latent_dim=2,
+                                  likelihood="continuous_bernoulli")).eval()
+    x = torch.randint(0, 256, (30, 1, 4, 4), generator=torch.Generator().manual_seed(3)) / 255
+    result, _ = evaluate(model, x, k=3, levels=256)
+    assert result.proper_likelihood and result.dequantized_levels == 256
+    # the D log L of the dequantisation is in the bits, so they bound the discrete NLL
+    expected = (result.nll + 16 * math.log(256)) / (16 * math.log(2))
+    assert result.bits_per_dim == pytest.approx(expected)
+    assert "dequantised" in result.note
+    deq = dequantize(x, 256)
+    k = torch.round(x * 255)
+    assert ((deq * 256 >= k) & (deq * 256 < k + 1)).all()  # each value stays in its bin
+    with pytest.raises(ConfigError, match="not 256-level"):
+        dequantize(torch.full((1, 1, 4, 4), 0.1234), 256)
+
+
+def test_active_units_count_only_dimensions_the_encoder_uses():
+    """A unit whose posterior mean does not depend on x is inactive (Burda et al. 2016)."""
+    model = _bernoulli_model()
+    with torch.no_grad():
+        model.encoder.mean.weight[1].zero_()  # dimension 1 ignores the input...
+        model.encoder.mean.bias[1] = 0.3  # ...its mean is the same for every example
+        model.encoder.mean.weight[0].mul_(50.0)  # dimension 0 varies strongly
+    x = torch.rand(200, 1, 4, 4, generator=torch.Generator().manual_seed(4))
+    terms = elbo_terms(model, x)
+    assert terms.active_units == 1
+    assert len(terms.kl_per_dim) == 2 and terms.negative_elbo == pytest.approx(
+        terms.reconstruction + terms.kl)

@@ -1,6 +1,4 @@
-import math
 
-import numpy as np
 import pytest
 import torch
 
@@ -10,7 +8,6 @@ from vaekit.analysis.latent import (
     halfway,
     latent_grid,
     lerp,
-    load_image_files,
     manifold,
     pca,
     shift_latents,
@@ -19,7 +16,6 @@ from vaekit.analysis.latent import (
 from vaekit.analysis.traversal import traversal_latents, traverse
 from vaekit.config import ModelConfig
 from vaekit.models.build import build_vae
-from vaekit.viz.images import save_png
 
 
 def _vae(latent_dim=2):
@@ -94,17 +90,3 @@ def test_traversal_moves_one_coordinate_per_row():
         traversal_latents(z0, [3], span=1.0, steps=3)
     assert traverse(_vae(3), z0, [0, 1], span=1.0, steps=4).shape == (8, 1, 8, 8)
 
-
-def test_image_files_become_inputs_of_the_run_shape(tmp_path):
-    picture = np.zeros((16, 16, 1), np.uint8)
-    picture[4:12, 4:12] = 255
-    save_png(picture, tmp_path / "a.png")
-    rgb = np.zeros((20, 10, 3), np.uint8)
-    rgb[..., 0] = 255
-    save_png(rgb, tmp_path / "b.png")
-    x = load_image_files([str(tmp_path / "a.png"), str(tmp_path / "b.png")], (1, 8, 8))
-    assert x.shape == (2, 1, 8, 8) and x.dtype == torch.float32
-    assert float(x[0, 0, 4, 4]) == 1.0 and float(x[0, 0, 0, 0]) == 0.0
-    assert math.isclose(float(x[1].mean()), 0.299, abs_tol=0.01)  # red -> grey (ITU-R 601)
-    with pytest.raises(ValueError):
-        load_image_files([str(tmp_path / "a.png")], (50,))

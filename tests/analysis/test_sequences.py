@@ -56,28 +56,30 @@ def test_padding_is_not_scored(vocab):
     assert scores.tokens_per_sequence == pytest.approx(((5 + 2) + (20 + 2)) / 2)
 
 
-def test_samples_interpolations_and_reconstructions():
+def test_samples_interpolations_and_reconstructions_of_token_models():
+    """The same functions as for images (analysis.sampling, .latent), via VAE.generate."""
+    from vaekit.analysis.attributes import edit_with_attribute
+    from vaekit.analysis.latent import encode_means, interpolate
+    from vaekit.analysis.sampling import prior_samples, reconstructions
+
     model, x = tiny(), melodies()
-    a = seq.sample_sequences(model, 5, temperature=0.8, seed=1)
-    assert a.shape == (5, T) and torch.equal(a, seq.sample_sequences(model, 5, temperature=0.8,
-                                                                     seed=1))
-    b = seq.sample_sequences(model, 5, token_temperature=1.0, seed=2)
+    a = prior_samples(model, 5, temperature=0.8, seed=1)
+    assert a.shape == (5, T) and a.dtype == torch.int64
+    assert torch.equal(a, prior_samples(model, 5, temperature=0.8, seed=1))
+    b = prior_samples(model, 5, token_temperature=1.0, seed=2)
     assert b.shape == (5, T) and int(b.max()) < music.NUM_CLASSES
-    rec = seq.greedy_reconstructions(model, x, batch_size=4)
+    rec = reconstructions(model, x, batch_size=4)
     for method in ("lerp", "slerp"):
-        path = seq.interpolate_sequences(model, x[0], x[1], steps=5, method=method)
+        path = interpolate(model, x[0], x[1], steps=5, method=method)
         assert path.shape == (5, T)
         assert torch.equal(path[0], rec[0]) and torch.equal(path[-1], rec[1])
     with pytest.raises(ValueError, match="unknown interpolation"):
-        seq.interpolate_sequences(model, x[0], x[1], steps=3, method="cubic")
-
-
-def test_attribute_sweep_shapes():
-    model, x = tiny(), melodies()
+        interpolate(model, x[0], x[1], steps=3, method="cubic")
     has = torch.tensor([True, False] * 3)
-    vector, decoded = seq.attribute_sweep(model, x, has, x[:2], scales=[-1.0, 0.0, 1.0])
-    assert vector.shape == (D,) and decoded.shape == (3, 2, T)
-    assert torch.equal(decoded[1], seq.greedy_reconstructions(model, x[:2]))
+    edit = edit_with_attribute(model, encode_means(model, x)[0], has, x[:2],
+                               scales=[-1.0, 0.0, 1.0])
+    assert edit.vector.shape == (D,) and edit.decoded.shape == (2, 3, T)
+    assert torch.equal(edit.decoded[:, 1], rec[:2])
 
 
 def test_melody_from_midi_windows_pads_and_offsets(tmp_path):

@@ -91,3 +91,61 @@ def test_module_entry_point_and_help():
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0
     assert "--latent-dim" in proc.stdout and "default: 5" in proc.stdout
+
+
+def test_ctrl_c_before_the_first_epoch_leaves_nothing_to_resume(tmp_path, monkeypatch, capsys):
+    from vaekit.training import trainer
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer.Trainer, "fit", interrupted)
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), *TINY]) == 130
+    said = capsys.readouterr().out
+    assert "before the first epoch completed; nothing was saved" in said
+    assert "--resume" not in said and not out.exists()
+
+
+def test_input_shape_comes_from_the_data(tmp_path, capsys):
+    argv = ["train", "--out", str(tmp_path / "r"), *TINY, "--set", "model.input_shape=1,28,20"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "model.input_shape [1, 28, 20] does not match the data" in err and "[1, 8, 8]" in err
+
+
+def test_run_files_honour_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        assert main(["train", "--out", str(tmp_path / "r"), *TINY, "--epochs", "1"]) == 0
+    finally:
+        os.umask(old)
+    for name in ("config.json", "model.safetensors", "trainer_state.pt", "metrics.jsonl"):
+        assert (tmp_path / "r" / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def test_a_run_trained_on_a_python_dataset_of_28x20_images(tmp_path, capsys):
+    """Commands exit 0, or 2 with one line saying what they need: never 1."""
+    import torch
+
+    import vaekit
+
+    g = torch.Generator().manual_seed(0)
+    faces = vaekit.Dataset(name="faces",
+                           train=vaekit.Split(torch.rand(200, 1, 28, 20, generator=g)),
+                           test=vaekit.Split(torch.rand(40, 1, 28, 20, generator=g)))
+    run = tmp_path / "faces"
+    config = vaekit.RunConfig(model=vaekit.ModelConfig(hidden=(32,), latent_dim=3),
+                              train=vaekit.TrainConfig(epochs=1, batch_size=50))
+    vaekit.train(config, run, dataset=faces)
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["model"]["input_shape"] == [1, 28, 20] and saved["data"]["name"] == "python:faces"
+    assert saved["data"]["kind"] == "image"
+    assert main(["sample", str(run), "--n", "4"]) == 0
+    for command in (["reconstruct"], ["evaluate", "--iw-samples", "2"], ["latent-map"]):
+        capsys.readouterr()
+        assert main([command[0], str(run), *command[1:]]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "passed from Python (python:faces)" in err and "\n" not in err

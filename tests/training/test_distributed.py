@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -26,11 +27,15 @@ def _run(cmd: list[str]) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_two_processes_equal_one(tmp_path):
+@pytest.mark.parametrize("objective", [[], ["--objective", "iwae", "--iw-samples", "3"]],
+                         ids=["elbo", "iwae"])
+def test_two_processes_equal_one(tmp_path, objective):
+    """Also for the importance-weighted bound: its K samples per example go through the
+    DDP-wrapped forward, so its gradients are averaged like the ELBO's."""
     one, two = tmp_path / "one", tmp_path / "two"
-    _run([sys.executable, "-m", "vaekit", *ARGS, "--out", str(one)])
+    _run([sys.executable, "-m", "vaekit", *ARGS, *objective, "--out", str(one)])
     _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
-          "2", "-m", "vaekit", *ARGS, "--out", str(two)])
+          "2", "-m", "vaekit", *ARGS, *objective, "--out", str(two)])
     a, b = load_file(one / "model.safetensors"), load_file(two / "model.safetensors")
     assert a.keys() == b.keys()
     for name in a:

@@ -73,13 +73,6 @@ def test_non_finite_gradient_is_caught_before_the_update(tmp_path, monkeypatch):
         trainer.train(_cfg(1), tmp_path)
 
 
-def test_gradient_clipping_bounds_the_update(tmp_path):
-    cfg = dataclasses.replace(_cfg(1), train=dataclasses.replace(_cfg().train,
-                                                                grad_clip_norm=1e-3, lr=1.0))
-    result = trainer.train(cfg, tmp_path)
-    assert all(torch.isfinite(p).all() for p in result.model.parameters())
-
-
 def test_gradient_clipping_bounds_the_norm_adam_sees(tmp_path):
     cfg = dataclasses.replace(_cfg(1), train=dataclasses.replace(_cfg().train,
                                                                 grad_clip_norm=0.5))
@@ -166,7 +159,7 @@ def test_nan_in_data_is_refused_at_load(tmp_path):
 
 def test_bernoulli_targets_outside_unit_interval_are_refused(tmp_path):
     x = torch.rand(50, 1, 4, 4) * 2
-    with pytest.raises(DataError, match="Bernoulli likelihood needs targets in"):
+    with pytest.raises(DataError, match="bernoulli likelihood needs targets in"):
         trainer.train(_cfg(1, likelihood="bernoulli"), tmp_path, dataset=_dataset(x))
     trainer.train(_cfg(1, likelihood="gaussian"), tmp_path / "g", dataset=_dataset(x))
 

@@ -1,5 +1,6 @@
 """How good is a trained VAE? ELBO terms, the importance-weighted log p(x), bits per
-dimension, active units and KL per latent dimension (tensors and dataclasses out).
+dimension, active units and KL per latent dimension (frozen dataclasses out). Training
+logs `elbo_terms` every epoch; `vaekit evaluate` reports `evaluate`.
 
 log p(x) is estimated as in Burda et al. (2016), eq. 8-9: with z_1..z_K ~ q(z|x),
 
@@ -8,7 +9,15 @@ log p(x) is estimated as in Burda et al. (2016), eq. 8-9: with z_1..z_K ~ q(z|x)
 a lower bound in expectation that tightens as K grows (L_1 is the ELBO). The K samples are
 drawn in chunks so that memory stays bounded for any K, and the chunks are combined
 exactly: logsumexp over all K = logsumexp over chunks of each chunk's logsumexp.
-Units: nats per example; bits per dimension = -log p(x) / (D ln 2).
+Units: nats per example; bits per dimension = -log P(x) / (D ln 2).
+
+Which number is a likelihood. A Bernoulli likelihood is a probability of binary pixels:
+on binarised data its -log p(x) is an NLL; on grey pixels, summed BCE is not (it is not
+normalised over [0, 1]), and the result says so (`proper_likelihood` False). Gaussian and
+continuous-Bernoulli likelihoods are densities over pixel values; for 8-bit data they are
+evaluated, as is usual, on uniformly dequantised pixels x' = (k + u) / L (L intensity
+levels, u ~ U(0, 1)), and D log L is added: a bound on the NLL of the discrete pixels,
+so the bits per dimension compare with published ones (Theis et al. 2016, sec. 3.1).
 """
 
 from __future__ import annotations
@@ -21,31 +30,89 @@ from typing import Any
 import torch
 
 from vaekit.errors import ConfigError
-from vaekit.objectives import dataset_negative_elbo, iwae_log_weights
+from vaekit.models.vae import VAE
+from vaekit.objectives import importance_log_weights
 
 # Values of x decoded at once, summed over the (example, z) pairs of one pass: bounds memory
 # for any K and image size. Larger passes are slower on CPU, not faster: fresh buffers of
 # many MB cost page faults (measured: 16k MNIST pairs per pass, 40% system time; conv
 # feature maps are ~ channels x the image, so a 64x64 face pass gets 64 pairs).
 VALUES_PER_PASS = 2**18
-GAUSSIAN_NOTE = ("Gaussian likelihood: log p(x) is a density on continuous pixel values and "
-                 "includes the constant -D log(sigma sqrt(2 pi)); bits/dim may be negative")
+ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2016: Cov_x(E_q[z_u]) above this is active
 
 Progress = Callable[[int], None]  # called with the number of examples just finished
 
 
-def check_evaluable(model: torch.nn.Module) -> None:
+@dataclass(frozen=True)
+class ElboTerms:
+    """The negative ELBO's terms over a set of examples, one z per example, in nats per
+    example; `objective` is what training minimises (with beta and the free-bits floor)."""
+
+    examples: int
+    negative_elbo: float  # reconstruction + kl
+    reconstruction: float  # the likelihood's training term (Gaussian: without its constant)
+    kl: float
+    objective: float  # reconstruction + beta * sum_d max(kl_d, free_bits)
+    kl_per_dim: tuple[float, ...]
+    active_units: int  # Burda et al. 2016: Cov_x(E_q[z_u]) > 0.01
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "kl_per_dim": list(self.kl_per_dim)}
+
+
+@torch.no_grad()
+def elbo_terms(
+    model: VAE,
+    x: torch.Tensor,
+    *,
+    beta: float = 1.0,
+    free_bits: float = 0.0,
+    batch_size: int = 1000,
+    seed: int = 0,
+) -> ElboTerms:
+    """The negative ELBO's terms over every example of x. The sampling noise comes from
+    its own generator (`seed`), so repeated evaluations give the same number and leave
+    the global RNG alone."""
+    was_training = model.training
+    model.eval()
+    generator = torch.Generator(device=model.device).manual_seed(seed)
+    rec_sum = torch.zeros((), dtype=torch.float64)
+    kl_dims = None  # (D',) sums; stays None for an auto-encoder (no KL)
+    means = []
+    for i in range(0, x.shape[0], batch_size):
+        xb = x[i : i + batch_size].to(model.device)
+        out = model(xb, generator=generator)
+        rec_sum += out.p_x.reconstruction(xb).double().sum().cpu()
+        if out.q_log_std is not None:
+            batch = out.p_z.kl(out.q_mean, out.q_log_std, out.z).double().sum(0).cpu()
+            kl_dims = batch if kl_dims is None else kl_dims + batch
+        means.append(out.q_mean.double().cpu())
+    model.train(was_training)
+    n = x.shape[0]
+    reconstruction = float(rec_sum / n)
+    kl_per_dim = [0.0] * model.latent_dim if kl_dims is None else (kl_dims / n).tolist()
+    kl = float(sum(kl_per_dim))
+    variance = torch.cat(means).var(0) if n > 1 else torch.zeros(model.latent_dim)
+    penalised = sum(max(v, free_bits) for v in kl_per_dim) if free_bits > 0 else kl
+    return ElboTerms(
+        examples=n, negative_elbo=reconstruction + kl, reconstruction=reconstruction, kl=kl,
+        objective=reconstruction + beta * penalised, kl_per_dim=tuple(kl_per_dim),
+        active_units=int((variance > ACTIVE_UNIT_THRESHOLD).sum()),
+    )
+
+
+def check_evaluable(model: VAE) -> None:
     """Refuse models whose likelihood these estimates do not cover (yet)."""
     if getattr(model, "autoencoder", False):
         raise ConfigError("an auto-encoder defines no likelihood p(x): nothing to evaluate")
     if getattr(model, "teacher_forced", False):
-        raise ConfigError("sequence runs (model.arch=lstm) are not evaluated by this command "
-                          "yet; use the test metrics in the run's metrics.jsonl")
+        raise ConfigError("sequence runs (model.arch=lstm) are scored by "
+                          "vaekit.analysis.sequences, not by the image likelihood estimate")
 
 
 @torch.no_grad()
 def log_likelihood(
-    model: torch.nn.Module,
+    model: VAE,
     x: torch.Tensor,
     *,
     k: int,
@@ -63,18 +130,18 @@ def log_likelihood(
     check_evaluable(model)
     was_training = model.training
     model.eval()
-    device = model.device
-    generator = torch.Generator(device=device).manual_seed(seed)
+    generator = torch.Generator(device=model.device).manual_seed(seed)
     if samples_per_pass is None:
         samples_per_pass = max(1, VALUES_PER_PASS // max(1, x[0].numel()))
     chunk = max(1, min(k, samples_per_pass // max(1, batch_size)))
     out = []
     for i in range(0, x.shape[0], batch_size):
-        xb = x[i : i + batch_size].to(device)
+        xb = x[i : i + batch_size].to(model.device)
         parts = []  # per chunk: logsumexp_k log w_k, (B,)
         for start in range(0, k, chunk):
-            log_w = iwae_log_weights(model, xb, min(chunk, k - start), generator=generator)
-            parts.append(torch.logsumexp(log_w.double(), 0))  # (c, B) -> (B,)
+            forward = model(xb, samples=min(chunk, k - start), generator=generator)
+            log_w = importance_log_weights(forward, xb)  # (c, B)
+            parts.append(torch.logsumexp(log_w.double(), 0))  # (B,)
         out.append((torch.logsumexp(torch.stack(parts), 0) - math.log(k)).cpu())
         if progress is not None:
             progress(xb.shape[0])
@@ -89,7 +156,8 @@ class Evaluation:
 
     examples: int
     dims: int  # D, values per example
-    likelihood: str  # bernoulli | gaussian
+    likelihood: str  # bernoulli | gaussian | continuous_bernoulli
+    proper_likelihood: bool  # False: the numbers below are not a (log-)likelihood of x
     iw_samples: int  # K
     nll: float  # -mean log p(x), the IWAE estimate with K samples, nats per example
     nll_standard_error: float  # of that mean over examples, nats
@@ -97,8 +165,9 @@ class Evaluation:
     reconstruction: float  # E_q[-log p(x|z)], nats per example (Gaussian constant included)
     kl: float  # KL(q(z|x) || p(z)), nats per example
     gaussian_constant: float  # D log(sigma sqrt(2 pi)), in reconstruction; 0 otherwise
-    bits_per_dim: float  # nll / (D ln 2)
-    elbo_bits_per_dim: float  # negative_elbo / (D ln 2)
+    dequantized_levels: int | None  # L: densities were evaluated on (k + u) / L
+    bits_per_dim: float | None  # (nll + D log L) / (D ln 2); None where it means nothing
+    elbo_bits_per_dim: float | None  # the same for the negative ELBO
     active_units: int  # Burda et al. 2016: Cov_x(E_q[z_u]) > 0.01
     latent_dim: int
     kl_per_dim: list[float]  # nats per example, one per latent dimension
@@ -110,12 +179,8 @@ class Evaluation:
         return {"units": "nats per example; bits per dimension", **fields}
 
 
-def _bits(nats: float, dims: int) -> float:
-    return nats / (dims * math.log(2.0))
-
-
 @torch.no_grad()
-def omitted_constant(model: torch.nn.Module, x: torch.Tensor) -> float:
+def omitted_constant(model: VAE, x: torch.Tensor) -> float:
     """What the likelihood's training `reconstruction` leaves out of -log p(x|z), in nats
     per example: D log(sigma sqrt(2 pi)) for a Gaussian, 0 for a Bernoulli."""
     xb = x[:1].to(model.device)
@@ -123,39 +188,82 @@ def omitted_constant(model: torch.nn.Module, x: torch.Tensor) -> float:
     return float((-p_x.log_prob(xb) - p_x.reconstruction(xb)).double().mean())
 
 
+def dequantize(x: torch.Tensor, levels: int, *, seed: int = 0) -> torch.Tensor:
+    """Pixels k / (L - 1) -> (k + u) / L with u ~ U(0, 1): continuous values whose density
+    bounds the probability of the discrete pixels (Theis et al. 2016)."""
+    k = torch.round(x.double() * (levels - 1))
+    if (k - x.double() * (levels - 1)).abs().max() > 1e-3:
+        raise ConfigError(f"the data are not {levels}-level pixels; cannot dequantise them")
+    u = torch.rand(x.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return ((k + u) / levels).to(x.dtype)
+
+
+def _support(model: VAE) -> str:
+    """binary (Bernoulli), unit_interval (continuous Bernoulli) or real (Gaussian)."""
+    return getattr(model.likelihood, "support", "real")
+
+
+def _is_binary(x: torch.Tensor) -> bool:
+    return bool(((x == 0) | (x == 1)).all())
+
+
 def evaluate(
-    model: torch.nn.Module,
+    model: VAE,
     x: torch.Tensor,
     *,
     k: int = 1000,
     batch_size: int = 100,
     seed: int = 0,
+    levels: int | None = None,
     progress: Progress | None = None,
 ) -> tuple[Evaluation, torch.Tensor]:
     """All metrics for the examples x, and the per-example log p(x) estimates (N,) (they
-    feed out-of-distribution scores, see vaekit.analysis.ood)."""
+    feed out-of-distribution scores, see vaekit.analysis.ood). `levels`: the number of
+    intensity levels of the data (256 for 8-bit images), which makes densities comparable
+    with published bits per dimension; None evaluates densities on x as given."""
     check_evaluable(model)
     dims = x[0].numel()
-    terms = dataset_negative_elbo(model, x.to(model.device), batch_size=max(batch_size, 1),
-                                  seed=seed)
+    support = _support(model)
+    config = getattr(model, "config", None)
+    likelihood = getattr(config, "likelihood", type(model.likelihood).__name__.lower())
+    proper, note, deq = True, "", None
+    if support == "binary" and not _is_binary(x):
+        proper = False
+        note = ("Bernoulli likelihood on grey pixels: summed binary cross-entropy is not a "
+                "log-likelihood of grey values (it is not normalised over [0, 1]); the "
+                "'log p(x)' numbers are IWAE estimates of that score, not probabilities. "
+                "For a likelihood: --binarize dynamic, or --likelihood continuous_bernoulli "
+                "or gaussian")
+    elif support in ("real", "unit_interval") and levels is not None:
+        deq = levels
+        x = dequantize(x, levels, seed=seed)
+    terms = elbo_terms(model, x, batch_size=max(batch_size, 1), seed=seed)
     log_px = log_likelihood(model, x, k=k, batch_size=batch_size, seed=seed,
                             progress=progress)
     n = log_px.shape[0]
     sem = float(log_px.std() / math.sqrt(n)) if n > 1 else float("nan")
     const = omitted_constant(model, x)
-    config = getattr(model, "config", None)
-    likelihood = getattr(config, "likelihood", type(model.likelihood).__name__.lower())
     # The training loss leaves the Gaussian constant out of its reconstruction term; a
     # bound on log p(x), comparable with the IWAE estimate, must keep it.
-    reconstruction = terms["reconstruction"] + const
+    reconstruction = terms.reconstruction + const
     nll = float(-log_px.mean())
+    negative_elbo = reconstruction + terms.kl
+    discrete = dims * math.log(deq) if deq else 0.0  # the dequantisation's D log L
+    bits = (lambda nats: (nats + discrete) / (dims * math.log(2.0))) if proper else (
+        lambda nats: None)
+    if support != "binary":
+        note = (f"{likelihood} likelihood: a density over pixel values"
+                + (f", evaluated on dequantised pixels (k + u) / {deq}; bits/dim add "
+                   f"D log {deq} and bound the NLL of the {deq}-level pixels" if deq else
+                   "; bits/dim are those of the density and may be negative")
+                + (f"; log p(x) includes the constant -D log(sigma sqrt(2 pi)) = "
+                   f"{-const:.2f} nats that the training loss leaves out" if const else ""))
     result = Evaluation(
-        examples=n, dims=dims, likelihood=likelihood, iw_samples=k, nll=nll, nll_standard_error=sem,
-        negative_elbo=reconstruction + terms["kl"], reconstruction=reconstruction,
-        kl=terms["kl"], gaussian_constant=const, bits_per_dim=_bits(nll, dims),
-        elbo_bits_per_dim=_bits(reconstruction + terms["kl"], dims),
-        active_units=terms["active_units"], latent_dim=len(terms["kl_per_dim"]),
-        kl_per_dim=terms["kl_per_dim"],
-        note=GAUSSIAN_NOTE if const or "gaussian" in likelihood else "",
+        examples=n, dims=dims, likelihood=likelihood, proper_likelihood=proper,
+        iw_samples=k, nll=nll, nll_standard_error=sem, negative_elbo=negative_elbo,
+        reconstruction=reconstruction, kl=terms.kl, gaussian_constant=const,
+        dequantized_levels=deq, bits_per_dim=bits(nll), elbo_bits_per_dim=bits(negative_elbo),
+        active_units=terms.active_units, latent_dim=len(terms.kl_per_dim),
+        kl_per_dim=list(terms.kl_per_dim), note=note,
     )
     return result, log_px

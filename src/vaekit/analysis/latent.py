@@ -1,5 +1,10 @@
-"""The latent space: encodings, linear and spherical interpolation, the halfway point,
-attribute vectors, PCA, the decoded manifold of a 2-D latent, image files as inputs."""
+"""The latent space: encodings and decodings, linear and spherical interpolation, the
+halfway point, attribute vectors, PCA, the decoded manifold of a 2-D latent.
+
+`decode_latents` goes through `VAE.generate`, the one dispatch between kinds of run: an
+image decoder gives its likelihood's means (N, C, H, W); a sequence decoder decodes tokens
+step by step (N, T), greedily or drawn at `token_temperature`. So every function here
+serves images, melodies and text alike."""
 
 from __future__ import annotations
 
@@ -22,6 +27,19 @@ def encode_means(
         means.append(q_z.mean.cpu())
         log_stds.append(q_z.stddev.log().cpu())
     return torch.cat(means), torch.cat(log_stds)
+
+
+@torch.no_grad()
+def decode_latents(model: VAE, z: torch.Tensor, *, token_temperature: float = 0.0,
+                   seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
+    """Examples decoded from latents (N, D), on the CPU: images (N, C, H, W) in [0, 1] or
+    sequences (N, T) of token classes (greedy for token_temperature 0)."""
+    generator = torch.Generator(device=model.device).manual_seed(seed)
+    return torch.cat([
+        model.generate(z[i : i + batch_size].to(model.device), temperature=token_temperature,
+                       generator=generator).cpu()
+        for i in range(0, z.shape[0], batch_size)])
+
 
 
 def lerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
@@ -49,14 +67,12 @@ INTERPOLATIONS = {"lerp": lerp, "slerp": slerp}
 def interpolate(
     model: VAE, x0: torch.Tensor, x1: torch.Tensor, *, steps: int, method: str = "lerp"
 ) -> torch.Tensor:
-    """Decodings along a path between the posterior means of two inputs (C, H, W):
-    (steps, C, H, W), the first and last being the reconstructions of x0 and x1."""
+    """Decodings along a path between the posterior means of two inputs: (steps, ...) --
+    images, or greedily decoded sequences; the ends are the reconstructions of x0, x1."""
     if method not in INTERPOLATIONS:
         raise ValueError(f"unknown interpolation {method!r} (valid: lerp, slerp)")
-    device = model.device
-    z = model.encode(torch.stack([x0, x1]).to(device)).mean
-    path = INTERPOLATIONS[method](z[0], z[1], steps)
-    return model.decode(path).mean.cpu()
+    z = model.encode(torch.stack([x0, x1]).to(model.device)).mean.cpu()
+    return decode_latents(model, INTERPOLATIONS[method](z[0], z[1], steps))
 
 
 def attribute_vector(means: torch.Tensor, has_attribute: torch.Tensor) -> torch.Tensor:
@@ -66,14 +82,6 @@ def attribute_vector(means: torch.Tensor, has_attribute: torch.Tensor) -> torch.
     if has_attribute.all() or not has_attribute.any():
         raise ValueError("an attribute vector needs examples both with and without it")
     return means[has_attribute].mean(0) - means[~has_attribute].mean(0)
-
-
-@torch.no_grad()
-def decode_latents(model: VAE, z: torch.Tensor, *, batch_size: int = 1000) -> torch.Tensor:
-    """Likelihood means of latents (N, D): images (N, C, H, W) on the CPU."""
-    device = model.device
-    return torch.cat([model.decode(z[i : i + batch_size].to(device)).mean.cpu()
-                      for i in range(0, z.shape[0], batch_size)])
 
 
 def halfway(z_a: torch.Tensor, z_b: torch.Tensor) -> torch.Tensor:
@@ -125,20 +133,3 @@ def shift_latents(z: torch.Tensor, vector: torch.Tensor, scales: list[float]) ->
     S scales per code."""
     s = torch.tensor(scales, dtype=z.dtype).view(1, -1, 1)
     return (z.unsqueeze(1) + s * vector.view(1, 1, -1)).reshape(-1, z.shape[1])
-
-
-def load_image_files(paths: list[str], input_shape: tuple[int, ...]) -> torch.Tensor:
-    """PNG/JPEG files as model inputs: resized and centre-cropped to (C, H, W) of the run,
-    grey or RGB, in [0, 1]. (N, C, H, W)"""
-    from pathlib import Path
-
-    from vaekit.data.images.datasets import to_unit
-    from vaekit.data.images.decode import load_images
-
-    if len(input_shape) != 3 or input_shape[0] not in (1, 3):
-        raise ValueError(f"image files need an image model, this one takes {input_shape}")
-    c, h, w = input_shape
-    files = [Path(p) for p in paths]
-    images, _, _ = load_images(files, [str(p) for p in files], source=files[0], size=(h, w),
-                               channels=c, crop="center", max_images=None, skip_bad=False)
-    return to_unit(images)

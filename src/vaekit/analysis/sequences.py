@@ -1,7 +1,9 @@
-"""Sequence VAEs (melodies, text) after training: scores, samples, paths, files in.
+"""Sequence VAEs (melodies, text) after training: scores, melodies and sentences in and out
+of the model's token form. (Samples, reconstructions and paths are vaekit.analysis.latent's
+and .sampling's, the same for every kind of run.)
 
-Tensors and dataclasses out; nothing is written here (cli/_sequence.py writes MIDI, text
-and figures). Units: reconstruction, KL and the negative ELBO are nats per sequence
+Tensors and dataclasses out; nothing is written here (vaekit.kinds writes MIDI and text).
+Units: reconstruction, KL and the negative ELBO are nats per sequence
 (summed over scored positions, averaged over sequences); `*_per_token` divides the sums
 by the number of scored tokens. Scored positions are all positions that are not padding
 (<bos> and <eos> included for text), exactly those the training loss sums over.
@@ -15,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaekit.analysis.latent import INTERPOLATIONS, attribute_vector, encode_means
+from vaekit.analysis.latent import interpolate
 from vaekit.data.music import events as music
 from vaekit.data.music import midi
 from vaekit.data.text import vocab as text
 from vaekit.errors import DataError
-from vaekit.models.priors import kl_normal_standard_normal
 from vaekit.models.vae import VAE
 
 
@@ -63,7 +64,7 @@ def score_sequences(model: VAE, x: torch.Tensor, *, batch_size: int = 500,
         mean, std = q_z.mean, q_z.stddev
         eps = torch.randn(mean.shape, generator=generator, device=device)
         rec = model.decode(mean + std * eps, xb).reconstruction(xb)  # (B,)
-        kl = kl_normal_standard_normal(mean, std.log()).sum(-1)  # (B,)
+        kl = model.prior.kl(mean, std.log(), mean + std * eps).sum(-1)  # (B,)
         tf_hits = (model.decode(mean, xb).mean == xb) & scored
         generated = model.generate(mean)
         gen_hits = (generated == xb) & scored
@@ -79,49 +80,6 @@ def score_sequences(model: VAE, x: torch.Tensor, *, batch_size: int = 500,
         reconstruction_per_token=rec / tokens, nll_per_token=(rec + kl) / tokens,
         tokens_per_sequence=tokens / n, sequences=n,
     )
-
-
-@torch.no_grad()
-def greedy_reconstructions(model: VAE, x: torch.Tensor, *, batch_size: int = 500
-                           ) -> torch.Tensor:
-    """Greedy decodings of each sequence's posterior mean: (N, T) -> (N, T)."""
-    means, _ = encode_means(model, x, batch_size=batch_size)
-    return torch.cat([model.generate(means[i : i + batch_size].to(model.device)).cpu()
-                      for i in range(0, len(means), batch_size)])
-
-
-@torch.no_grad()
-def sample_sequences(model: VAE, n: int, *, temperature: float = 1.0,
-                     token_temperature: float = 0.0, seed: int = 0) -> torch.Tensor:
-    """n sequences (n, T) decoded from z ~ N(0, temperature^2 I): greedily for
-    token_temperature 0, else each token drawn at that softmax temperature."""
-    generator = torch.Generator().manual_seed(seed)
-    z = model.prior.sample(n, temperature=temperature, generator=generator).to(model.device)
-    gen = torch.Generator(device=z.device).manual_seed(seed)
-    return model.generate(z, temperature=token_temperature, generator=gen).cpu()
-
-
-@torch.no_grad()
-def interpolate_sequences(model: VAE, x0: torch.Tensor, x1: torch.Tensor, *, steps: int,
-                          method: str = "lerp") -> torch.Tensor:
-    """Greedy decodings of `steps` points between the posterior means of two sequences
-    (T,): (steps, T); the ends are the greedy reconstructions of x0 and x1."""
-    if method not in INTERPOLATIONS:
-        raise ValueError(f"unknown interpolation {method!r} (valid: lerp, slerp)")
-    z = model.encode(torch.stack([x0, x1]).to(model.device)).mean
-    return model.generate(INTERPOLATIONS[method](z[0], z[1], steps)).cpu()
-
-
-@torch.no_grad()
-def attribute_sweep(model: VAE, x_train: torch.Tensor, has_attribute: torch.Tensor,
-                    x: torch.Tensor, *, scales: list[float]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The attribute vector (mean posterior mean with minus without, from x_train) and
-    greedy decodings of x's posterior means moved by scale * vector: (D,), (S, N, T)."""
-    vector = attribute_vector(encode_means(model, x_train)[0], has_attribute)
-    means = encode_means(model, x)[0]
-    device = model.device
-    decoded = [model.generate((means + s * vector).to(device)).cpu() for s in scales]
-    return vector, torch.stack(decoded)
 
 
 # ------------------------------------------------------------------------- melodies
@@ -176,5 +134,4 @@ def homotopy(model: VAE, vocab: text.Vocabulary, first: str, last: str, *, steps
     """The sentences on a path between two sentences' posterior means, greedily decoded
     (Bowman et al. 2016, sec. 5): `steps` strings, ends included."""
     x = encode_sentences(vocab, [first, last], length=model.decoder.length)
-    return decode_sentences(vocab, interpolate_sequences(model, x[0], x[1], steps=steps,
-                                                         method=method))
+    return decode_sentences(vocab, interpolate(model, x[0], x[1], steps=steps, method=method))

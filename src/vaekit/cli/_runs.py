@@ -8,8 +8,8 @@ import torch
 
 from vaekit.checkpoint import Run, load_run
 from vaekit.data.dataset import Split
+from vaekit.data.prepare import load_split
 from vaekit.errors import ConfigError
-from vaekit.training.trainer import prepare_data
 
 
 def add_run_argument(p: argparse.ArgumentParser) -> None:
@@ -18,8 +18,7 @@ def add_run_argument(p: argparse.ArgumentParser) -> None:
 
 def split_of(run: Run, name: str) -> Split:
     """The run's data split, prepared as in training (limits, test binarisation)."""
-    train, test = prepare_data(run.config)
-    return {"train": train, "test": test}[name]
+    return load_split(run.config, name)
 
 
 def pick(split: Split, indices: list[int]) -> torch.Tensor:

@@ -8,38 +8,43 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vaekit.config import SECTIONS, RunConfig, apply_overrides, config_from_dict, load_toml
+from vaekit.config import (
+    CHOICES,
+    SECTIONS,
+    RunConfig,
+    apply_overrides,
+    config_from_dict,
+    load_toml,
+)
 
 # flag -> (config key, argparse kwargs). Defaults are NOT restated here: a flag that is not
 # given leaves the config (defaults from config.py, a TOML file, or a resumed run) alone.
 CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--data": ("data.name", {"help": "dataset name (mnist, fashion-mnist, digits, ...)"}),
     "--data-path": ("data.path", {"help": "folder holding the dataset's files (searched first)"}),
-    "--binarize": ("data.binarize", {"choices": ["none", "dynamic"],
-                                     "help": "dynamic: resample binary pixels every batch"}),
+    "--binarize": ("data.binarize", {"help": "dynamic: resample binary pixels every batch"}),
     "--limit-train": ("data.limit_train", {"type": int, "help": "use the first N train examples"}),
     "--limit-test": ("data.limit_test", {"type": int, "help": "use the first N test examples"}),
     "--image-size": ("data.image_size", {"type": int, "help": "image folders: square size"}),
     "--image-channels": ("data.channels", {"type": int, "choices": [1, 3],
                                            "help": "image folders: 1 grey, 3 RGB"}),
-    "--corruption": ("data.corruption", {"choices": ["none", "gaussian", "salt_pepper", "mask"],
-                                         "help": "denoising: corrupt the input only"}),
+    "--corruption": ("data.corruption", {"help": "denoising: corrupt the input only"}),
     "--noise-level": ("data.noise_level", {"type": float,
                                            "help": "gaussian sigma, or salt_pepper/mask p"}),
     "--bars": ("data.bars", {"type": int, "help": "melodies: bars per example"}),
     "--transpose": ("data.transpose", {"type": int, "nargs": "+",
                                        "help": "melodies: semitone shifts (augmentation)"}),
-    "--text-level": ("data.text_level", {"choices": ["char", "word"], "help": "text tokens"}),
+    "--text-level": ("data.text_level", {"help": "text tokens"}),
     "--max-len": ("data.max_len", {"type": int, "help": "text: longest line in tokens"}),
     "--test-fraction": ("data.test_fraction", {"type": float,
                                                "help": "held-out fraction (no official split)"}),
-    "--model": ("model.arch", {"help": "architecture: dense, conv, lstm"}),
+    "--model": ("model.arch", {"help": "architecture"}),
     "--latent-dim": ("model.latent_dim", {"type": int, "help": "dimensions of z"}),
     "--hidden": ("model.hidden", {"type": int, "nargs": "+", "help": "hidden layer sizes"}),
-    "--activation": ("model.activation", {"help": "relu, tanh, elu, gelu, leaky_relu"}),
-    "--likelihood": ("model.likelihood", {"choices": ["gaussian", "bernoulli", "categorical"],
-                                          "help": "gaussian = summed squared error; "
-                                                  "bernoulli = summed BCE"}),
+    "--activation": ("model.activation", {"help": "hidden-layer activation"}),
+    "--likelihood": ("model.likelihood", {"help": "gaussian = summed squared error; "
+                                                  "bernoulli = summed BCE; continuous_bernoulli "
+                                                  "= a proper likelihood for grey pixels"}),
     "--autoencoder": ("model.autoencoder", {"action": "store_const", "const": True,
                                             "help": "plain auto-encoder: no sampling, no KL"}),
     "--conv-channels": ("model.channels", {"type": int, "nargs": "+",
@@ -55,17 +60,15 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--batch-size": ("train.batch_size", {"type": int, "help": "examples per step"}),
     "--lr": ("train.lr", {"type": float, "help": "Adam learning rate"}),
     "--beta": ("train.beta", {"type": float, "help": "weight on the KL term"}),
-    "--kl-schedule": ("train.kl_schedule", {"choices": ["constant", "linear", "cyclical"],
-                                            "help": "KL weight schedule"}),
+    "--kl-schedule": ("train.kl_schedule", {"help": "KL weight schedule"}),
     "--kl-warmup-steps": ("train.kl_warmup_steps", {"type": int,
                                                     "help": "steps of the KL ramp from 0"}),
     "--kl-cycle-steps": ("train.kl_cycle_steps", {"type": int, "help": "cyclical: period"}),
     "--free-bits": ("train.free_bits", {"type": float,
                                         "help": "nats per latent dim not penalised"}),
-    "--objective": ("train.objective", {"choices": ["elbo", "iwae"], "help": "training bound"}),
+    "--objective": ("train.objective", {"help": "training bound"}),
     "--iw-samples": ("train.iw_samples", {"type": int, "help": "iwae: samples per example"}),
-    "--precision": ("train.precision", {"choices": ["fp32", "fp32-fast", "bf16"],
-                                        "help": "fp32-fast: oneDNN fast fp32 matmuls (CPU); "
+    "--precision": ("train.precision", {"help": "fp32-fast: oneDNN fast fp32 matmuls (CPU); "
                                                 "bf16: autocast the forward pass"}),
     "--compile": ("train.compile", {"action": "store_const", "const": True,
                                     "help": "torch.compile the training step (dense and "
@@ -94,6 +97,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                        dest="overrides", help="override any config field; repeatable")
     for flag, (key, kwargs) in CONFIG_FLAGS.items():
         kwargs = dict(kwargs)
+        if key in CHOICES:  # declared once, in vaekit.config
+            kwargs["choices"] = list(CHOICES[key])
         kwargs["help"] = f"{kwargs['help']} [{key}, default: {_default_of(key)}]"
         if "action" not in kwargs and "choices" not in kwargs:
             kwargs["metavar"] = key.split(".")[1].upper()
@@ -133,3 +138,50 @@ def figures_dir(run_dir: str | Path) -> Path:
 
 def err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+class progress:
+    """A progress report for long work, as a context manager whose `update(n)` counts done
+    units: a bar on a terminal; in a log or pipe, a line at every tenth of the work (with
+    the rate and the time left), so long runs show progress either way."""
+
+    def __init__(self, total: int, desc: str, unit: str = "example") -> None:
+        self.total, self.desc, self.unit = max(1, total), desc, unit
+        self.done, self.next_line = 0, 0.1
+        self.bar = None
+
+    def __enter__(self) -> progress:
+        import time
+
+        self.started = time.perf_counter()
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, unit=self.unit, desc=self.desc, leave=False,
+                            file=sys.stderr, dynamic_ncols=True)
+        return self
+
+    def update(self, n: int) -> None:
+        import time
+
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+            return
+        if self.done >= self.next_line * self.total:
+            seconds = time.perf_counter() - self.started
+            rate = self.done / max(seconds, 1e-9)
+            left = (self.total - self.done) / max(rate, 1e-9)
+            err(f"{self.desc}: {100 * self.done / self.total:.0f}% ({self.done}/{self.total} "
+                f"{self.unit}s, {rate:.0f}/s, {seconds:.0f} s so far, about {left:.0f} s left)")
+            while self.next_line * self.total <= self.done:
+                self.next_line += 0.1
+
+    def set_description(self, desc: str) -> None:
+        self.desc = desc
+        if self.bar is not None:
+            self.bar.set_description(desc)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -60,13 +60,13 @@ def run(args: argparse.Namespace) -> int:
     from vaekit.cli._runs import load_run, split_of
     from vaekit.errors import ConfigError
     from vaekit.fileio import atomic_write_json
+    from vaekit.kinds import require_kind
     from vaekit.viz.images import save_grid
 
     if not 1 <= args.n <= 200:
         raise ConfigError(f"--n must be between 1 and 200, got {args.n}")
     run_ = load_run(args.run_dir)
-    if len(run_.config.model.input_shape or ()) != 3:
-        raise ConfigError("denoise works on image models; this run models sequences")
+    require_kind(run_, "image", what="denoise")
     kind, level = _setting(args, run_)
     clean = split_of(run_, args.split).x
     result = denoise(run_.model, clean, kind=kind, level=level, seed=args.seed)

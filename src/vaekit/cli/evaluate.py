@@ -7,7 +7,8 @@ from pathlib import Path
 
 from vaekit.cli.common import say
 
-HELP = "log p(x) (IWAE), ELBO terms, bits/dim, active units; --ood AUROCs"
+HELP = ("log p(x) (IWAE), ELBO terms, bits/dim, active units; --ood AUROCs; sequence runs: "
+        "accuracy, NLL per token and KL")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,8 +45,8 @@ def _ood_set(source: str, run, n: int, seed: int):
 
     from vaekit.analysis.ood import conform_images, uniform_noise
     from vaekit.config import DataConfig
+    from vaekit.data.prepare import TEST_BINARIZATION_SEED
     from vaekit.data.registry import load_dataset
-    from vaekit.training.setup import TEST_BINARIZATION_SEED
 
     shape = tuple(run.config.model.input_shape)
     if source == "noise":
@@ -68,23 +69,32 @@ def _table(rows: list[tuple[str, str, str]]) -> str:
 
 def _report(ev, label: str) -> str:
     nats = "nats per example"
+    what = "-log p(x)" if ev.proper_likelihood else "-log p(x) [not a likelihood, see note]"
+    bits = "—" if ev.bits_per_dim is None else f"{ev.bits_per_dim:.4f}"
+    elbo_bits = "—" if ev.elbo_bits_per_dim is None else f"{ev.elbo_bits_per_dim:.4f}"
     rows = [
-        (f"-log p(x), IWAE K={ev.iw_samples}",
+        (f"{what}, IWAE K={ev.iw_samples}",
          f"{ev.nll:.2f} ± {ev.nll_standard_error:.2f}", f"{nats} (± standard error)"),
         ("negative ELBO (1 sample)", f"{ev.negative_elbo:.2f}", nats),
         ("  reconstruction", f"{ev.reconstruction:.2f}", nats),
         ("  KL", f"{ev.kl:.2f}", nats),
-        ("bits per dimension, IWAE", f"{ev.bits_per_dim:.4f}", f"bits/dim (D = {ev.dims})"),
-        ("bits per dimension, ELBO", f"{ev.elbo_bits_per_dim:.4f}", "bits/dim"),
+        ("bits per dimension, IWAE", bits, f"bits/dim (D = {ev.dims})"),
+        ("bits per dimension, ELBO", elbo_bits, "bits/dim"),
         ("active units", f"{ev.active_units}/{ev.latent_dim}",
          "Cov_x(E_q[z_u]) > 0.01 (Burda et al. 2016)"),
     ]
     kl = " ".join(f"{v:.2f}" for v in ev.kl_per_dim)
     lines = [label, _table(rows), f"  KL per latent dimension ({nats}): {kl}"]
-    if ev.gaussian_constant:
-        lines.append(f"  note: {ev.note}; the constant is {ev.gaussian_constant:.2f} nats "
-                     "(the training loss's reconstruction leaves it out)")
+    if ev.note:
+        lines.append(f"  note: {ev.note}")
     return "\n".join(lines)
+
+
+def _sequence_report(scores: dict, split: str) -> str:
+    return (f"{split} ({scores['sequences']} sequences): accuracy teacher-forced "
+            f"{scores['teacher_forced_accuracy']:.4f}, generated {scores['sampled_accuracy']:.4f} "
+            f"(exact {scores['exact_match']:.4f}); KL {scores['kl']:.2f} nats/sequence; "
+            f"negative ELBO {scores['nll_per_token']:.4f} nats/token")
 
 
 def _ood_report(results, k: int) -> str:
@@ -105,40 +115,39 @@ def _ood_report(results, k: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
-    from tqdm import tqdm
-
     from vaekit.analysis.evaluate import evaluate, log_likelihood
     from vaekit.analysis.ood import compare
-    from vaekit.checkpoint import load_config
-    from vaekit.cli._runs import load_run, split_of
+    from vaekit.analysis.sequences import score_sequences
+    from vaekit.cli._runs import load_run
+    from vaekit.cli.common import progress
+    from vaekit.data.prepare import prepare
     from vaekit.errors import ConfigError
     from vaekit.fileio import atomic_write_json
 
     _check(args)
-    if load_config(args.run_dir).model.arch == "lstm":
-        # sequences: reconstruction accuracy (teacher-forced and generated), NLL, KL
-        from vaekit.cli import _sequence
-
+    run_ = load_run(args.run_dir)
+    _, data = prepare(run_.config)
+    x = (data.train if args.split == "train" else data.test).x[: args.limit]
+    out = Path(args.out) if args.out else Path(args.run_dir) / "evaluation.json"
+    doc = {"run": str(args.run_dir), "split": args.split, "seed": args.seed}
+    if run_.config.data.kind != "image":  # sequences: accuracy, NLL per token, KL
         if args.ood:
             raise ConfigError("--ood is for image runs")
-        scores = _sequence.evaluate(load_run(args.run_dir), split=args.split,
-                                    limit=args.limit, seed=args.seed)
-        out = Path(args.out) if args.out else Path(args.run_dir) / "evaluation.json"
-        atomic_write_json(out, scores)
-        print(f"wrote {out}")
+        scores = score_sequences(run_.model, x, seed=args.seed).as_dict()
+        say(_sequence_report(scores, args.split))
+        doc.update(units="nats per sequence; *_per_token: nats per scored token",
+                   evaluation=scores)
+        atomic_write_json(out, doc)
+        say(f"wrote {out}")
         return 0
-    run_ = load_run(args.run_dir)
-    x = split_of(run_, args.split).x[: args.limit]
     n, k = x.shape[0], args.iw_samples
     options = {"k": k, "batch_size": args.batch_size, "seed": args.seed}
-    with tqdm(total=n * (1 + len(args.ood)), unit="example", file=sys.stderr, disable=None,
-              desc=f"log p(x), K={k}", leave=False) as bar:
-        ev, log_px = evaluate(run_.model, x, progress=bar.update, **options)
+    ood_sets = {source: _ood_set(source, run_, n, args.seed) for source in args.ood}  # fail fast
+    with progress(n * (1 + len(args.ood)), f"log p(x), K={k}") as bar:
+        ev, log_px = evaluate(run_.model, x, levels=data.levels, progress=bar.update,
+                              **options)
         results = []
-        for source in args.ood:
-            x_out = _ood_set(source, run_, n, args.seed)
+        for source, x_out in ood_sets.items():
             bar.set_description(f"{source}, K={k}")
             scores = log_likelihood(run_.model, x_out, progress=bar.update, **options)
             results.append(compare(source, log_px, scores))
@@ -146,9 +155,7 @@ def run(args: argparse.Namespace) -> int:
                     f"likelihood, K = {k} importance samples (seed {args.seed})"))
     if results:
         say(_ood_report(results, k))
-    out = Path(args.out) if args.out else Path(args.run_dir) / "evaluation.json"
-    atomic_write_json(out, {"run": str(args.run_dir), "split": args.split, "seed": args.seed,
-                            "evaluation": ev.to_dict(),
-                            "ood": [r.to_dict() for r in results]})
+    doc.update(evaluation=ev.to_dict(), ood=[r.to_dict() for r in results])
+    atomic_write_json(out, doc)
     say(f"wrote {out}")
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from vaekit.cli.common import figures_dir, say
 
-HELP = "scatter of test-set codes (PCA above 2-D) and, for 2-D latents, the decoded grid"
+HELP = "scatter of test-set codes (PCA above 2-D) and, for 2-D image latents, the decoded grid"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -24,8 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                      "(default RUN/figures)")
 
 
-def latent_map_figures(run_, split, *, limit: int, grid: int, span: float,
-                       out_dir: Path) -> list[Path]:
+def latent_map_figures(run_, split, *, limit: int, grid: int, span: float, out_dir: Path,
+                       label_names: tuple[str, ...] | None = None) -> list[Path]:
     """Draw the map (and the manifold grid) of a loaded run; shared with vaekit report."""
     import torch
 
@@ -50,23 +50,20 @@ def latent_map_figures(run_, split, *, limit: int, grid: int, span: float,
         axes = tuple(f"PC{i + 1} ({100 * float(v):.1f}% of variance)"
                      for i, v in enumerate(fit.explained))
         title += f"; PCA of {means.shape[1]}-D"
-    names = _label_names(run_)
+    names = label_names
     written = [save_latent_map(points.numpy(), labels, out_dir / "latent-map.png",
                                axis_labels=axes, prior_center=center, label_names=names,
                                title=title)]
-    if means.shape[1] == 2 and len(run_.config.model.input_shape or ()) == 3:
+    if means.shape[1] == 2 and run_.config.data.kind == "image":
         images = manifold(run_.model, grid, span)
         written.append(save_grid(images.numpy(), out_dir / "manifold.png", nrow=grid,
                                  scale=1 if images.shape[-1] >= 28 else 2))
     return written
 
 
-def _label_names(run_) -> tuple[str, ...] | None:
-    return {"olivetti": ("no glasses", "glasses")}.get(run_.config.data.name)
-
-
 def run(args: argparse.Namespace) -> int:
-    from vaekit.cli._runs import load_run, split_of
+    from vaekit.cli._runs import load_run
+    from vaekit.data.prepare import prepare
     from vaekit.errors import ConfigError
 
     if not 2 <= args.grid <= 60:
@@ -76,11 +73,11 @@ def run(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {args.limit}")
     run_ = load_run(args.run_dir)
-    if len(run_.config.model.input_shape or ()) != 3:
-        raise ConfigError("latent-map draws image models; this run models sequences")
+    _, data = prepare(run_.config)
     out_dir = Path(args.out_dir) if args.out_dir else figures_dir(args.run_dir)
-    written = latent_map_figures(run_, split_of(run_, args.split), limit=args.limit,
-                                 grid=args.grid, span=args.span, out_dir=out_dir)
+    split = data.train if args.split == "train" else data.test
+    written = latent_map_figures(run_, split, limit=args.limit, grid=args.grid, span=args.span,
+                                 out_dir=out_dir, label_names=data.label_names)
     d = run_.model.latent_dim
     how = "2-D codes" if d == 2 else f"{d}-D codes, {'PCA' if d > 2 else 'on one axis'}"
     say(f"wrote {', '.join(str(p) for p in written)} ({how}; circles: the prior's 1σ and 2σ)")

@@ -25,35 +25,40 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _draw_missing(run_, folder: Path) -> list[str]:
-    """Draw the standard figures a run lacks; returns the names drawn."""
+    """Draw the standard figures a run lacks; returns the names of the files drawn."""
     import torch
 
     from vaekit.analysis.sampling import prior_samples, reconstructions
-    from vaekit.cli._runs import split_of
     from vaekit.cli.latent_map import latent_map_figures
+    from vaekit.data.prepare import prepare
+    from vaekit.kinds import kind_of
     from vaekit.viz.curves import save_loss_curves
-    from vaekit.viz.images import save_grid
 
     drawn = []
     if run_.metrics and not (folder / "loss.png").is_file():
         save_loss_curves([m for m in run_.metrics if "test" in m], folder / "loss.png")
         drawn.append("loss.png")
-    if len(run_.config.model.input_shape or ()) != 3:
-        return drawn  # sequence models: no image figures
-    test = None
-    if not (folder / "samples.png").is_file():
-        save_grid(prior_samples(run_.model, 64).numpy(), folder / "samples.png", nrow=8)
-        drawn.append("samples.png")
-    if not (folder / "reconstructions.png").is_file():
-        test = split_of(run_, "test")
-        x = test.x[:16]
-        rows = torch.cat([x[:8], reconstructions(run_.model, x[:8]), x[8:],
-                          reconstructions(run_.model, x[8:])])
-        save_grid(rows.numpy(), folder / "reconstructions.png", nrow=8)
-        drawn.append("reconstructions.png")
+    kind = kind_of(run_)
+    data = None
+    if not (folder / f"samples{kind.suffix}").is_file():
+        written = kind.write(prior_samples(run_.model, 64 if kind.name == "image" else 8),
+                             folder / f"samples{kind.suffix}", columns=8,
+                             title="samples from the prior")
+        drawn.append(written.paths[0].name)
+    if not (folder / f"reconstructions{kind.suffix}").is_file():
+        _, data = prepare(run_.config)
+        x = data.test.x[:16 if kind.name == "image" else 4]
+        half = (len(x) + 1) // 2
+        x_hat = reconstructions(run_.model, x)
+        rows = torch.cat([x[:half], x_hat[:half], x[half:], x_hat[half:]])
+        written = kind.write(rows, folder / f"reconstructions{kind.suffix}", columns=half,
+                             title="inputs and their reconstructions")
+        drawn.append(written.paths[0].name)
     if not (folder / "latent-map.png").is_file():
-        test = test or split_of(run_, "test")
-        written = latent_map_figures(run_, test, limit=5000, grid=20, span=3.0, out_dir=folder)
+        if data is None:
+            _, data = prepare(run_.config)
+        written = latent_map_figures(run_, data.test, limit=5000, grid=20, span=3.0,
+                                     out_dir=folder, label_names=data.label_names)
         drawn += [p.name for p in written]
     return drawn
 
@@ -65,11 +70,14 @@ def _sections(run_dir: Path, run_):
     sections = [Section("Configuration", [Table("config.json", flatten(cfg), ("key", "value"))])]
     rows = [m for m in run_.metrics if "test" in m and "train" in m]
     if rows:
-        table = [(m["epoch"], m["train"]["loss"], m["test"]["loss"], m["test"]["reconstruction"],
-                  m["test"]["kl"], m["test"].get("active_units", ""), m.get("seconds", ""))
-                 for m in rows]
-        header = ("epoch", "train loss", "test loss", "test rec.", "test KL", "active units",
-                  "seconds")
+        def elbo(split: dict) -> float:  # older runs call it "loss"
+            return split.get("negative_elbo", split.get("loss"))
+
+        table = [(m["epoch"], m["train"].get("objective", ""), elbo(m["train"]), elbo(m["test"]),
+                  m["test"]["reconstruction"], m["test"]["kl"], m["test"].get("active_units", ""),
+                  m.get("seconds", "")) for m in rows]
+        header = ("epoch", "train objective", "train -ELBO", "test -ELBO", "test rec.",
+                  "test KL", "active units", "seconds")
         sections.append(Section("Training (nats per example)",
                                  [Table("metrics.jsonl", table, header)]))
     folder = figures_dir(run_dir)

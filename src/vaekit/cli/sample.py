@@ -1,13 +1,12 @@
-"""vaekit sample: decode draws z ~ N(0, T^2 I) into an image grid."""
+"""vaekit sample: decode draws from the prior (image grid, MIDI files, or sentences)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from vaekit.cli.common import figures_dir, say
 
-HELP = "decode draws from the prior into an image grid"
+HELP = "decode draws from the prior: an image grid, MIDI files, or sentences"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -18,27 +17,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--token-temperature", type=float, default=0.0,
                    help="sequence runs: 0 decodes greedily, > 0 samples tokens (default 0)")
-    p.add_argument("--out", help="PNG path (default RUN/figures/samples.png)")
+    p.add_argument("--out", help="file to write (default RUN/figures/samples.png, or .txt for "
+                   "text); a folder: samples.* inside it. Melodies: MIDI files go to a folder "
+                   "named after the figure")
 
 
 def run(args: argparse.Namespace) -> int:
     from vaekit.analysis.sampling import prior_samples
     from vaekit.cli._runs import load_run
     from vaekit.errors import ConfigError
-    from vaekit.viz.images import save_grid
+    from vaekit.kinds import kind_of, output_path
 
     if not 1 <= args.n <= 10_000:
         raise ConfigError(f"--n must be between 1 and 10000, got {args.n}")
     if not 0 < args.temperature <= 10:
         raise ConfigError(f"--temperature must be in (0, 10], got {args.temperature}")
+    if not 0 <= args.token_temperature <= 10:
+        raise ConfigError(f"--token-temperature must be in [0, 10], got {args.token_temperature}")
     run_ = load_run(args.run_dir)
-    if run_.config.model.arch == "lstm":  # melodies -> MIDI files + piano roll; text -> lines
-        from vaekit.cli import _sequence
-
-        _sequence.sample(run_, args)
-        return 0
-    images = prior_samples(run_.model, args.n, temperature=args.temperature, seed=args.seed)
-    out = Path(args.out) if args.out else figures_dir(args.run_dir) / "samples.png"
-    save_grid(images.numpy(), out, nrow=min(8, args.n))
-    say(f"wrote {out} ({args.n} prior samples, temperature {args.temperature})")
+    kind = kind_of(run_)
+    items = prior_samples(run_.model, args.n, temperature=args.temperature,
+                          token_temperature=args.token_temperature, seed=args.seed)
+    out = output_path(args.out, figures_dir(args.run_dir), "samples", kind.suffix)
+    written = kind.write(items, out, columns=8,
+                         title=f"{args.n} samples from the prior (temperature {args.temperature})")
+    for line in written.lines:
+        say(line)
+    say(f"wrote {written.describe()} ({args.n} prior samples, temperature {args.temperature})")
     return 0

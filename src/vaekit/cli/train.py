@@ -53,18 +53,25 @@ def run(args: argparse.Namespace) -> int:
                     "or --overwrite to replace it"
                 )
             shutil.rmtree(run_dir)
+    created = not run_dir.exists()
     try:
         result = train(config, run_dir, resume=bool(args.resume), progress=not args.quiet)
     except KeyboardInterrupt:
-        say(f"interrupted; the last completed epoch is saved. Continue with: "
-            f"vaekit train --resume {run_dir}")
+        if (run_dir / "trainer_state.pt").is_file():
+            say(f"interrupted; the last completed epoch is saved. Continue with: "
+                f"vaekit train --resume {run_dir}")
+        else:  # nothing to resume: leave no half-made run directory behind
+            if created:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            say("interrupted before the first epoch completed; nothing was saved. Run the "
+                "same command to start again")
         return 130
     if result.metrics:
         save_loss_curves(result.metrics, figures_dir(run_dir) / "loss.png")
         last = result.metrics[-1]["test"]
         say(
-            f"epoch {result.metrics[-1]['epoch']}: test loss {last['loss']:.2f} nats per example "
-            f"(reconstruction {last['reconstruction']:.2f}, KL {last['kl']:.2f})"
+            f"epoch {result.metrics[-1]['epoch']}: test negative ELBO {last['negative_elbo']:.2f} "
+            f"nats per example (reconstruction {last['reconstruction']:.2f}, KL {last['kl']:.2f})"
         )
     say(f"wrote {run_dir}/ (config.json, model.safetensors, trainer_state.pt, metrics.jsonl, "
         "figures/loss.png)")

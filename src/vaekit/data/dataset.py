@@ -44,6 +44,9 @@ class Split:
 
 @dataclass(frozen=True)
 class Dataset:
+    """A dataset in memory. Build one in Python (a name, a train and a test Split) to train
+    on your own tensors: `vaekit.train(config, run_dir, dataset=Dataset(...))`."""
+
     name: str
     train: Split
     test: Split
@@ -53,6 +56,16 @@ class Dataset:
     vocab_json: dict[str, Any] | None = None
     pad_token: int | None = None  # sequences: the padding class, not scored
     vocab_size: int | None = None
+    # Images: intensity levels of the pixels (x = k / (levels - 1)), e.g. 256 for 8 bits;
+    # None when unknown. Lets evaluation bound the NLL of the discrete pixels.
+    levels: int | None = None
+    # The name that reopens this dataset (vaekit.data.registry); set by the registry.
+    # None for data built in Python: a run records it as "python:NAME".
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise DataError(f"dataset kind must be one of {', '.join(KINDS)}; got {self.kind!r}")
 
     @property
     def input_shape(self) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ from vaekit.errors import DataError
 from vaekit.fileio import verify_sha256
 
 PACKAGE_DATA = Path(__file__).resolve().parent
+SHIPPED = ("mnist",)  # datasets whose files ship inside the package, in PACKAGE_DATA/<name>
 
 
 def cache_dir() -> Path:
@@ -37,7 +38,7 @@ def search_dirs(subdir: str, explicit: str | Path | None = None) -> list[Path]:
     if os.environ.get("VAEKIT_DATA_DIR"):
         dirs.append(Path(os.environ["VAEKIT_DATA_DIR"]) / subdir)
     dirs.append(cache_dir() / subdir)
-    if (PACKAGE_DATA / subdir).is_dir():
+    if subdir in SHIPPED:
         dirs.append(PACKAGE_DATA / subdir)
     return dirs
 

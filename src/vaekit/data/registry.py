@@ -5,6 +5,7 @@ Where the files of named datasets are looked for: see vaekit.data.locate.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from functools import partial
 
@@ -16,6 +17,7 @@ from vaekit.data.text import datasets as texts
 from vaekit.errors import DataError
 
 Loader = Callable[[DataConfig, "str | None"], Dataset]
+IN_MEMORY = "python"  # python:NAME -- a dataset that was passed from Python; not reopenable
 
 LOADERS: dict[str, Loader] = {
     "mnist": partial(images.load_idx_dataset, "mnist"),
@@ -51,6 +53,11 @@ def load_dataset(
     if path and not cfg.path:
         cfg = DataConfig(**{**cfg.__dict__, "path": path})
     kind, sep, rest = name.partition(":")
+    if sep and kind == IN_MEMORY:
+        raise DataError(
+            f"this run was trained on data passed from Python ({name}); vaekit cannot reopen "
+            "it. Use the Python API with the same data, or train from a file source "
+            f"(valid: {', '.join(dataset_names())})")
     if sep and kind in PATH_LOADERS:
         data = PATH_LOADERS[kind](cfg, rest)
     elif name in LOADERS:
@@ -60,4 +67,4 @@ def load_dataset(
     if data.kind == "image":
         for split_name, split in (("train", data.train), ("test", data.test)):
             check_finite_unit_interval(f"{name} {split_name}", split.x)
-    return data
+    return dataclasses.replace(data, source=name)

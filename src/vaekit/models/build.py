@@ -17,6 +17,7 @@ from vaekit.errors import ConfigError
 from vaekit.models.likelihoods import (
     BernoulliLikelihood,
     CategoricalLikelihood,
+    ContinuousBernoulliLikelihood,
     GaussianLikelihood,
 )
 from vaekit.models.priors import StandardNormalPrior
@@ -32,6 +33,7 @@ ARCHITECTURES: dict[str, str] = {
 LIKELIHOODS: dict[str, type[nn.Module]] = {
     "gaussian": GaussianLikelihood,
     "bernoulli": BernoulliLikelihood,
+    "continuous_bernoulli": ContinuousBernoulliLikelihood,
     "categorical": CategoricalLikelihood,
 }
 

@@ -2,6 +2,11 @@
 
 Units: `reconstruction(x)` and `log_prob(x)` are per example, summed over every pixel /
 dimension of x, in nats. Shapes: parameters and x are (B, *event_shape).
+
+Each likelihood module states the `support` its log_prob is a (log-)probability on:
+"binary" (Bernoulli: pixels 0 or 1 -- on grey pixels summed BCE is a training loss, not a
+likelihood), "unit_interval" (continuous Bernoulli: a density on [0, 1]), "real"
+(Gaussian: a density) or "categorical" (token classes). Evaluation reads it.
 """
 
 from __future__ import annotations
@@ -69,15 +74,55 @@ class GaussianPx:
         return self.loc + self.sigma * noise
 
 
+@dataclass(frozen=True)
+class ContinuousBernoulliPx:
+    """The continuous Bernoulli (Loaiza-Ganem & Cunningham 2019) per pixel, by logits: the
+    Bernoulli's BCE plus the log normaliser that makes it a density on [0, 1], so it is a
+    proper likelihood for grey pixels. Its mean is not sigmoid(logits)."""
+
+    logits: torch.Tensor
+
+    def _dist(self) -> torch.distributions.ContinuousBernoulli:
+        return torch.distributions.ContinuousBernoulli(logits=self.logits, validate_args=False)
+
+    @property
+    def mean(self) -> torch.Tensor:
+        return self._dist().mean
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        return _sum_event(self._dist().log_prob(x))
+
+    def reconstruction(self, x: torch.Tensor) -> torch.Tensor:
+        return -self.log_prob(x)
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        # inverse CDF of a uniform draw (torch's rsample takes no generator)
+        u = torch.rand(self.logits.shape, generator=generator, device=self.logits.device)
+        return self._dist().icdf(u)
+
+
 class BernoulliLikelihood(nn.Module):
     """Decoder output = logits. The loss is summed BCE (pytorch/examples, Kingma & Welling)."""
+
+    support = "binary"
 
     def forward(self, params: torch.Tensor) -> BernoulliPx:
         return BernoulliPx(params)
 
 
+class ContinuousBernoulliLikelihood(nn.Module):
+    """Decoder output = logits of a continuous Bernoulli: a proper likelihood on [0, 1]."""
+
+    support = "unit_interval"
+
+    def forward(self, params: torch.Tensor) -> ContinuousBernoulliPx:
+        return ContinuousBernoulliPx(params)
+
+
 class GaussianLikelihood(nn.Module):
     """Decoder output -> sigmoid -> mean in [0, 1]; fixed sigma (default: the seed's SSE)."""
+
+    support = "real"
 
     def __init__(self, sigma: float = 1.0 / math.sqrt(2.0)) -> None:
         super().__init__()
@@ -118,6 +163,8 @@ class CategoricalPx:
 
 class CategoricalLikelihood(nn.Module):
     """Decoder output = logits over token classes; the loss is summed cross-entropy."""
+
+    support = "categorical"
 
     def __init__(self, pad_token: int | None = None) -> None:
         super().__init__()

@@ -1,7 +1,8 @@
 """The VAE: encoder, prior, decoder and likelihood, joined by the reparameterised sampler.
 
 An auto-encoder (AE) is the same parts with no sampling and no KL: z is the encoder's
-mean. The model holds no loss; see vaekit.objectives.
+mean. The model holds no loss; see vaekit.objectives, which reads a forward pass's
+`VAEOutput` (the likelihood, the posterior, the sampled z and the prior) and nothing else.
 """
 
 from __future__ import annotations
@@ -13,15 +14,27 @@ import torch
 from torch import nn
 from torch.distributions import Normal
 
+from vaekit.models.priors import Prior
+
 
 @dataclass(frozen=True)
 class VAEOutput:
-    """What one forward pass produced. Shapes: x-like (B, C, H, W); latents (B, D)."""
+    """What one forward pass produced. Shapes: x-like (B, C, H, W); latents (B, D).
+
+    With K samples per example (`forward(x, samples=K)`, or noise of shape (K, B, D)), z is
+    (K, B, D) and p_x covers the K * B decodings, sample-major (row k * B + b).
+    """
 
     p_x: Any  # likelihood distribution (BernoulliPx / GaussianPx): reconstruction, log_prob
-    z: torch.Tensor  # the latent that was decoded
-    q_mean: torch.Tensor
-    q_log_std: torch.Tensor | None  # None for an auto-encoder (nothing was sampled)
+    z: torch.Tensor  # the latent(s) that were decoded
+    q_mean: torch.Tensor  # (B, D)
+    q_log_std: torch.Tensor | None  # (B, D); None for an auto-encoder (nothing was sampled)
+    p_z: Prior  # the model's prior: the objective asks it for the KL and for log p(z)
+
+    @property
+    def samples(self) -> int:
+        """Latent samples per example (1 unless forward drew K)."""
+        return self.z.shape[0] if self.z.ndim == 3 else 1
 
     @property
     def q_z(self) -> Normal | None:
@@ -36,7 +49,7 @@ class VAE(nn.Module):
         encoder: nn.Module,
         decoder: nn.Module,
         likelihood: nn.Module,
-        prior: nn.Module,
+        prior: Prior,
         *,
         autoencoder: bool = False,
         log_std_range: tuple[float, float] = (-10.0, 5.0),
@@ -98,19 +111,28 @@ class VAE(nn.Module):
         *,
         generator: torch.Generator | None = None,
         eps: torch.Tensor | None = None,
+        samples: int = 1,
     ) -> VAEOutput:
-        """Encode, sample z (one per example), decode. `eps` (B, D) supplies the standard
-        normal noise (the trainer draws it for a whole global batch, so that N processes
-        see the same noise as one); otherwise it is drawn from `generator`."""
+        """Encode, sample z, decode. One z per example, or `samples` = K of them (the
+        importance-weighted bound, Burda et al. 2016). `eps` (B, D) or (K, B, D) supplies
+        the standard normal noise (the trainer draws it for a whole global batch, so that
+        N processes see the same noise as one); otherwise it is drawn from `generator`."""
         mean, log_std = self._heads(x)
         if self.autoencoder:
-            return VAEOutput(p_x=self.decode(mean, x), z=mean, q_mean=mean, q_log_std=None)
-        # Reparameterisation (Kingma & Welling 2014, eq. 10): z = mean + sigma * eps.
+            return VAEOutput(p_x=self.decode(mean, x), z=mean, q_mean=mean, q_log_std=None,
+                             p_z=self.prior)
         if eps is None:
-            eps = torch.randn(mean.shape, generator=generator, device=mean.device,
-                              dtype=mean.dtype)
-        z = mean + log_std.exp() * eps  # (B, D)
-        return VAEOutput(p_x=self.decode(z, x), z=z, q_mean=mean, q_log_std=log_std)
+            shape = mean.shape if samples == 1 else (samples, *mean.shape)
+            eps = torch.randn(shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        # Reparameterisation (Kingma & Welling 2014, eq. 10): z = mean + sigma * eps.
+        z = mean + log_std.exp() * eps  # (B, D) or (K, B, D)
+        if z.ndim == 2:
+            return VAEOutput(p_x=self.decode(z, x), z=z, q_mean=mean, q_log_std=log_std,
+                             p_z=self.prior)
+        k = z.shape[0]
+        x_rep = None if not self.teacher_forced else x.expand(k, *x.shape).flatten(0, 1)
+        p_x = self.decode(z.flatten(0, 1), x_rep)  # K * B decodings, sample-major
+        return VAEOutput(p_x=p_x, z=z, q_mean=mean, q_log_std=log_std, p_z=self.prior)
 
     @torch.no_grad()
     def sample(

@@ -1,4 +1,5 @@
-"""Multi-process training on PyTorch's own engine (torch.distributed + DDP).
+"""Devices and processes: which device a run trains on, and multi-process training on
+PyTorch's own engine (torch.distributed + DDP).
 
 Launched by torchrun (`torchrun --nproc-per-node N -m vaekit train ...`), each process
 finds RANK / WORLD_SIZE / LOCAL_RANK in its environment. Backend: NCCL for CUDA, gloo on
@@ -14,6 +15,24 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+from vaekit.errors import ConfigError
+
+
+def resolve_device(name: str) -> torch.device:
+    """train.device as a torch.device: cpu, cuda[:N], mps, or auto (the best available)."""
+    mps = getattr(torch.backends, "mps", None)
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError("train.device=cuda but no CUDA device is available")
+    if name == "mps" and not (mps is not None and mps.is_available()):
+        raise ConfigError("train.device=mps but MPS is not available")
+    return torch.device(name)
 
 
 @dataclass(frozen=True)

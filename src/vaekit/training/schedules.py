@@ -7,6 +7,8 @@ before the KL term can push q(z|x) onto the prior; the cyclical schedule (Fu et 
 
 from __future__ import annotations
 
+from vaekit.config import CHOICES
+
 
 def kl_weight(step: int, *, beta: float, schedule: str, warmup_steps: int,
               cycle_steps: int = 0) -> float:
@@ -21,4 +23,5 @@ def kl_weight(step: int, *, beta: float, schedule: str, warmup_steps: int,
         return beta * min(1.0, step / warmup_steps)
     if schedule == "cyclical":
         return beta * min(1.0, (step % cycle_steps) / warmup_steps)
-    raise ValueError(f"unknown KL schedule {schedule!r} (valid: constant, linear, cyclical)")
+    raise ValueError(f"unknown KL schedule {schedule!r} "
+                     f"(valid: {', '.join(CHOICES['train.kl_schedule'])})")

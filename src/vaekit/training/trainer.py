@@ -1,10 +1,14 @@
 """The trainer: one readable loop (nanoGPT's train.py style).
 
 Data that fits in memory is held as one tensor and batched by indexing a shuffled
-permutation; no per-sample Python. After every epoch: evaluation on the test split, then
-the run directory is written (each file atomically). A resumed run continues bit for bit
-on the CPU: the weights, the optimizer, the shuffling generator and the global RNG are
-all restored from trainer_state.pt.
+permutation; no per-sample Python. After every epoch: evaluation on the test split
+(vaekit.analysis.evaluate), then the run directory is written (each file atomically). A
+resumed run continues bit for bit on the CPU: the weights, the optimizer, the shuffling
+generator and the global RNG are all restored from trainer_state.pt.
+
+Two numbers are logged for each split, and named apart: the `objective` training
+minimises (beta times the KL, with the free-bits floor, or the IWAE bound) and the
+`negative_elbo` (reconstruction + KL), which is a bound on -log p(x) whatever the settings.
 """
 
 from __future__ import annotations
@@ -20,19 +24,27 @@ from typing import Any
 import torch
 
 from vaekit import checkpoint
+from vaekit.analysis.evaluate import elbo_terms
 from vaekit.config import RunConfig
-from vaekit.data.dataset import Dataset, Split
+from vaekit.data.dataset import Dataset
 from vaekit.data.images.corruption import corrupt
-from vaekit.errors import CheckpointError, TrainingError
+from vaekit.data.prepare import prepare
+from vaekit.errors import CheckpointError
 from vaekit.fileio import atomic_write_json
 from vaekit.models.build import build_vae
 from vaekit.models.vae import VAE
-from vaekit.objectives import dataset_negative_elbo, iwae_loss, negative_elbo
+from vaekit.objectives import iwae_loss, negative_elbo
 from vaekit.training import compiled_step
-from vaekit.training.distributed import barrier, init_distributed, shard, shutdown
+from vaekit.training.distributed import (
+    barrier,
+    init_distributed,
+    resolve_device,
+    shard,
+    shutdown,
+)
+from vaekit.training.guards import bad_steps_error, stop_non_finite
 from vaekit.training.log import Progress
 from vaekit.training.schedules import kl_weight
-from vaekit.training.setup import prepare, resolve_device
 
 LOG_EVERY_STEPS = 50  # host syncs for the progress bar happen this often, not every step
 # Model families whose step runs as one compiled graph under --compile (compiled_step).
@@ -41,6 +53,12 @@ LOG_EVERY_STEPS = 50  # host syncs for the progress bar happen this often, not e
 # epoch (Nottingham, 3,000 windows, batch 64: 6.9 s against 3.1 s).
 SINGLE_GRAPH_ARCHS = ("dense", "conv")
 COLLAPSE_NATS = 0.5  # a test KL below this (nats per example) triggers a collapse warning
+# What to try against posterior collapse, by kind of data (word dropout is for sequences).
+COLLAPSE_ADVICE = {
+    "image": "--kl-schedule linear --kl-warmup-steps N, --free-bits F, or a smaller --beta",
+    "melody": "--kl-schedule linear --kl-warmup-steps N, --free-bits F, or --word-dropout P",
+    "text": "--word-dropout P with --kl-schedule linear --kl-warmup-steps N, or --free-bits F",
+}
 
 
 @dataclass
@@ -49,40 +67,6 @@ class TrainResult:
     config: RunConfig
     model: VAE
     metrics: list[dict[str, Any]]
-
-
-def prepare_data(config: RunConfig, dataset: Dataset | None = None) -> tuple[Split, Split]:
-    """Train and test splits exactly as training sees them (limits, test binarisation)."""
-    _, data = prepare(config, dataset)
-    return data.train, data.test
-
-
-def _stop_non_finite(model, x, terms, *, step, epoch, run_dir, lr, beta) -> None:
-    """Raise a TrainingError that names the step, the term, and how to go on. `terms`:
-    the step's [total, reconstruction, KL]."""
-    rec, kl = float(terms[1]), float(terms[2])
-    if math.isfinite(rec) and math.isfinite(kl):
-        # The loss was finite, so a gradient blew up: find out which term's gradient.
-        bad = []
-        for term in ("reconstruction", "kl"):
-            model.zero_grad(set_to_none=True)
-            part = getattr(negative_elbo(model(x), x, beta=beta), term)
-            if part.requires_grad:
-                part.backward()
-            norms = [p.grad.norm() for p in model.parameters() if p.grad is not None]
-            if norms and not torch.isfinite(torch.stack(norms)).all():
-                bad.append(term)
-        what = f"the gradient of {' and '.join(bad) or 'the loss'} is not finite"
-        what += f" (loss terms were finite: reconstruction {rec:.4g}, KL {kl:.4g})"
-    else:
-        terms = [t for t, v in (("reconstruction", rec), ("KL", kl)) if not math.isfinite(v)]
-        what = f"the {' and '.join(terms)} term is {rec if 'reconstruction' in terms else kl}"
-    kept = f"epoch {epoch}" if epoch else "none (no epoch had completed)"
-    raise TrainingError(
-        f"non-finite value at step {step} (epoch {epoch + 1}): {what}; stopped. Last good "
-        f"checkpoint kept: {kept}. To go on: vaekit train --resume {run_dir} --lr {lr / 10:g}"
-        " (a lower learning rate), optionally with --grad-clip-norm 10"
-    )
 
 
 def _restore(state, model, optimizer, shuffle, noise, run_dir: Path, *,
@@ -158,6 +142,12 @@ class Trainer:
         self.optimizer = _optimizer(self.model, tc.lr)
         self.params = list(self.model.parameters())  # walked once, not every step
         self.epoch, self.step, self.metrics = 0, 0, []
+        # Finiteness: on the CPU every step is checked before its update; on a GPU a host
+        # sync every step would stall the device, so bad steps are counted on the device
+        # and the count is read every `check_every` steps and before anything is saved.
+        self.check_every = 1 if self.device.type == "cpu" else LOG_EVERY_STEPS
+        self.bad_steps = torch.zeros((), dtype=torch.int64, device=self.device)
+        self.collapse_warned = False
         if resume:
             if self.dist.is_main:
                 checkpoint.remove_stale_temp_files(self.run_dir)
@@ -212,10 +202,12 @@ class Trainer:
         if cfg.data.binarize == "dynamic":
             x = torch.bernoulli(x, generator=self.noise)
         x_in = corrupt(x, cfg.data.corruption, cfg.data.noise_level, generator=self.noise)
-        eps = torch.randn((x.shape[0], cfg.model.latent_dim), generator=self.noise,
-                          device=self.device)
+        k = cfg.train.iw_samples if cfg.train.objective == "iwae" else 1
+        shape = (x.shape[0], cfg.model.latent_dim) if k == 1 else (k, x.shape[0],
+                                                                   cfg.model.latent_dim)
+        eps = torch.randn(shape, generator=self.noise, device=self.device)
         part = shard(x.shape[0], self.dist)
-        return x[part], x_in[part], eps[part], x.shape[0]
+        return x[part], x_in[part], eps[..., part, :], x.shape[0]
 
     def _elbo_terms(self, x_in, x, eps, beta) -> tuple[torch.Tensor, torch.Tensor]:
         """The loss to minimise and, detached, [total, reconstruction, KL] for the log."""
@@ -229,8 +221,8 @@ class Trainer:
         tc = self.config.train
         with torch.autocast(self.device.type, dtype=torch.bfloat16,
                             enabled=tc.precision == "bf16"):
-            if tc.objective == "iwae":
-                loss = iwae_loss(self.net, x, tc.iw_samples, generator=self.noise)
+            if tc.objective == "iwae":  # through the (DDP-wrapped) forward, K z per example
+                loss = iwae_loss(self.net(x_in, eps=eps), x)
                 total, terms = loss.total, loss.terms()
             else:  # the model sees x_in (corrupted for denoising), is scored against x
                 beta = torch.tensor(self.beta, device=self.device) if tc.compile else self.beta
@@ -252,11 +244,11 @@ class Trainer:
         """One pass over the training data; returns its mean loss terms (nats/example)."""
         tc, n = self.config.train, self.x_train.shape[0]
         steps = math.ceil(n / tc.batch_size)
-        check_every = 1 if self.device.type == "cpu" else LOG_EVERY_STEPS  # GPU: fewer syncs
         self.log.start_epoch(self.epoch + 1, tc.epochs, steps)
         perm = torch.randperm(n, generator=self.shuffle).to(self.device)
         sums = torch.zeros(3, device=self.device)
         seen = 0  # examples this rank trained on
+        checked = self.step  # the last step whose finiteness was read on the host
         self.net.train()
         if self.compiled_step is not None:
             self.compiled_step.sync()
@@ -269,11 +261,16 @@ class Trainer:
                 terms, ok = self.compiled_step(x_in, x, eps, self.beta)
             else:
                 terms, ok = self._autograd_step(x, x_in, eps, global_b)
-            # One host sync: on the CPU every step, before the update; on a GPU every
-            # LOG_EVERY_STEPS steps (between them the compiled step masks a bad update).
-            if k % check_every == 0 and not ok:
-                _stop_non_finite(self.model, x, terms, step=self.step + 1, epoch=self.epoch,
-                                 run_dir=self.run_dir, lr=tc.lr, beta=self.beta)
+            if self.check_every == 1:  # one host sync, before the update
+                if not ok:
+                    stop_non_finite(self.model, x, terms, step=self.step + 1,
+                                     epoch=self.epoch, run_dir=self.run_dir, lr=tc.lr,
+                                     beta=self.beta)
+            else:
+                self.bad_steps += ~ok
+                if k % self.check_every == 0:
+                    self._stop_if_bad_steps(checked)
+                    checked = self.step + 1
             if self.compiled_step is None:
                 self.optimizer.step()
             sums.add_(terms, alpha=x.shape[0])
@@ -281,15 +278,28 @@ class Trainer:
             self.step += 1
             if k % LOG_EVERY_STEPS == 0:
                 self.log.update(LOG_EVERY_STEPS, float(terms[0]))
+        if self.check_every > 1:
+            self._stop_if_bad_steps(checked)  # nothing is saved after an unreported bad step
         self.log.update(steps % LOG_EVERY_STEPS)
         self.epoch += 1
-        return dict(zip(("loss", "reconstruction", "kl"), (sums / max(seen, 1)).tolist()))
+        objective, reconstruction, kl = (sums / max(seen, 1)).tolist()
+        return {"objective": objective, "negative_elbo": reconstruction + kl,
+                "reconstruction": reconstruction, "kl": kl}
 
-    def evaluate(self) -> dict:
-        """Test-split loss terms, KL per dimension and active units (see objectives)."""
+    def _stop_if_bad_steps(self, since: int) -> None:
+        """Read the device's count of non-finite steps (one host sync); stop if any."""
+        bad = int(self.bad_steps)
+        if bad:
+            raise bad_steps_error(bad, first=since + 1, last=self.step + 1, epoch=self.epoch,
+                                  every=self.check_every, device=self.device.type,
+                                  masked=self.compiled_step is not None,
+                                  run_dir=self.run_dir, lr=self.config.train.lr)
+
+    def evaluate(self) -> dict[str, Any]:
+        """Test-split loss terms, KL per dimension and active units (analysis.evaluate)."""
         tc = self.config.train
-        return dataset_negative_elbo(self.model, self.x_test, beta=tc.beta,
-                                     batch_size=tc.eval_batch_size, seed=tc.seed)
+        return elbo_terms(self.model, self.x_test, beta=tc.beta, free_bits=tc.free_bits,
+                          batch_size=tc.eval_batch_size, seed=tc.seed).to_dict()
 
     def fit(self) -> TrainResult:
         """Train up to config.train.epochs; evaluate and save after every epoch (rank 0)."""
@@ -316,20 +326,27 @@ class Trainer:
             "test": test_terms,
             "seconds": round(seconds, 3),
         }
-        if not self.config.model.autoencoder and test_terms["kl"] < COLLAPSE_NATS:
+        collapsed = (not self.config.model.autoencoder and test_terms["kl"] < COLLAPSE_NATS)
+        if collapsed:
             row["warning"] = (
                 f"posterior collapse: the test KL is {test_terms['kl']:.3f} nats per example "
                 f"({test_terms['active_units']} active units); the decoder ignores z. Try "
-                "--kl-schedule linear --kl-warmup-steps N, --free-bits, or --word-dropout"
-            )
+                + COLLAPSE_ADVICE.get(self.config.data.kind, COLLAPSE_ADVICE["image"]))
         self.metrics.append(row)
+        tc = self.config.train  # the objective is the negative ELBO itself only so:
+        same = self.beta == 1 and tc.free_bits == 0 and tc.objective == "elbo"
+        shown = (f"train -ELBO {train_terms['negative_elbo']:.2f}" if same else
+                 f"train objective {train_terms['objective']:.2f} (-ELBO "
+                 f"{train_terms['negative_elbo']:.2f})")
         self.log.end_epoch(
-            f"train {train_terms['loss']:.2f}  test {test_terms['loss']:.2f} nats/example "
+            f"{shown}  test -ELBO {test_terms['negative_elbo']:.2f} nats/example "
             f"(rec {test_terms['reconstruction']:.2f}, KL {test_terms['kl']:.2f}, "
             f"active units {test_terms['active_units']}/{self.config.model.latent_dim})"
         )
-        if "warning" in row:
-            self.log.message(f"warning: {row['warning']}")
+        if collapsed and not self.collapse_warned:  # once per run, not every epoch
+            self.log.message(f"warning: {row['warning']} (metrics.jsonl marks every epoch "
+                             "where it holds)")
+            self.collapse_warned = True
         self._save()
 
     def _save(self) -> None:

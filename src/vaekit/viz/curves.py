@@ -9,8 +9,15 @@ from typing import Any
 from vaekit.fileio import atomic_write_bytes
 
 
+def _term(row: dict[str, Any], term: str) -> float:
+    # Runs written before the objective and the negative ELBO were named apart call the
+    # negative ELBO "loss".
+    return row[term] if term in row else row["loss"]
+
+
 def save_loss_curves(metrics: list[dict[str, Any]], path: str | Path) -> Path:
-    """Train and test loss, reconstruction and KL per epoch, in nats per example."""
+    """Train and test negative ELBO, reconstruction and KL per epoch, in nats per example
+    (and the training objective where it differs: beta, free bits, IWAE)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,15 +25,18 @@ def save_loss_curves(metrics: list[dict[str, Any]], path: str | Path) -> Path:
 
     epochs = [m["epoch"] for m in metrics]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-    for ax, term, title in zip(
-        axes, ("loss", "reconstruction", "kl"), ("negative ELBO", "reconstruction", "KL")
-    ):
+    terms = ("negative_elbo", "reconstruction", "kl")
+    for ax, term, title in zip(axes, terms, ("negative ELBO", "reconstruction", "KL")):
         for split, style in (("train", "-o"), ("test", "--s")):
-            ax.plot(epochs, [m[split][term] for m in metrics], style, ms=3, label=split)
+            ax.plot(epochs, [_term(m[split], term) for m in metrics], style, ms=3, label=split)
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.set_ylabel("nats per example")
         ax.grid(alpha=0.3)
+    objective = [m["train"].get("objective") for m in metrics]
+    elbo = [_term(m["train"], "negative_elbo") for m in metrics]
+    if None not in objective and any(abs(a - b) > 1e-4 * abs(a) for a, b in zip(objective, elbo)):
+        axes[0].plot(epochs, objective, ":^", ms=3, label="train objective")
     axes[0].legend()
     fig.tight_layout()
     buffer = io.BytesIO()

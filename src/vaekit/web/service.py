@@ -15,14 +15,14 @@ from typing import Any
 
 import torch
 
-from vaekit.analysis.latent import INTERPOLATIONS, attribute_vector, encode_means
-from vaekit.checkpoint import load_run, load_vocab
+from vaekit.analysis.attributes import attributes_of
+from vaekit.analysis.latent import INTERPOLATIONS, attribute_vector, encode_means, pca
+from vaekit.checkpoint import load_run
 from vaekit.config import config_to_dict
+from vaekit.data.prepare import prepare
 from vaekit.errors import CheckpointError
-from vaekit.training.setup import prepare
 from vaekit.web.codec import InputError, image_from_upload, melody_notes, midi_bytes, png_data_uris
 
-MELODY_FORMAT = "vaekit-melody-events"
 Z_MAX = 10.0  # |z| bound on every latent a request sends or an answer returns
 SLIDER_DIMS = 16  # the page shows a slider for the first this-many latent dimensions
 ENCODE_LIMIT = 10_000  # test examples encoded at start (map and attribute vectors)
@@ -36,41 +36,17 @@ def _projection(means: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, str]:
     if d <= 2:
         axes = torch.eye(2, d)  # D = 1: the second axis is zero
         return torch.zeros(d), axes, "latent dimensions 1 and 2" if d == 2 else "dimension 1"
-    origin = means.mean(0)
-    _, _, vh = torch.linalg.svd(means - origin, full_matrices=False)
-    axes = vh[:2]
-    # Fix the sign so that the map does not flip between runs: largest entry positive.
-    signs = torch.sign(axes.gather(1, axes.abs().argmax(1, keepdim=True)))
-    return origin, axes * signs, "principal components 1 and 2 of the test encodings"
+    fit = pca(means, 2)
+    return fit.mean, fit.components, "principal components 1 and 2 of the test encodings"
 
 
 def _attributes(test, means: torch.Tensor, label_names) -> dict[str, dict[str, Any]]:
-    """Attribute vectors (mean encoding with minus without, vaekit.analysis.latent) for
-    each class label and each per-example attribute that splits the data in two."""
-    found: dict[str, dict[str, Any]] = {}
-    n = means.shape[0]
-    if test.y is not None:
-        y = test.y[:n]
-        for k in torch.unique(y).tolist():
-            name = label_names[k] if label_names and k < len(label_names) else f"class {k}"
-            has = y == k
-            if 0 < int(has.sum()) < n:
-                found[str(name)] = {"vector": attribute_vector(means, has),
-                                    "description": f"label {name!r} minus the other labels"}
-    for name, values in test.attrs.items():
-        values = values[:n].float()
-        distinct = torch.unique(values)
-        if len(distinct) <= 2:
-            top = distinct.max()
-            has, how = values == top, f"{name} = {top.item():g} minus the rest"
-        elif values.is_floating_point() and not torch.equal(values, values.round()):
-            median = values.median()
-            has, how = values > median, f"{name} above its median ({median.item():.3g}) minus below"
-        else:
-            continue  # an identifier (e.g. a subject number): no direction to speak of
-        if 0 < int(has.sum()) < n:
-            found[name] = {"vector": attribute_vector(means, has), "description": how}
-    return found
+    """Attribute vectors (vaekit.analysis.attributes) for each class label and each
+    per-example attribute that splits the encoded examples in two."""
+    encoded = test.select(slice(0, means.shape[0]))
+    return {name: {"vector": attribute_vector(means, found.has),
+                   "description": found.description}
+            for name, found in attributes_of(encoded, label_names).items()}
 
 
 def _summary(run, kind: str, n_test: int) -> list[tuple[str, str]]:
@@ -84,8 +60,9 @@ def _summary(run, kind: str, n_test: int) -> list[tuple[str, str]]:
     last = next((r for r in reversed(run.metrics) if isinstance(r.get("test"), dict)), None)
     if last is not None:
         test = last["test"]
-        lines.append(("trained", f"{last.get('epoch', '?')} of {t.epochs} epochs; test loss "
-                                 f"{test.get('loss', float('nan')):.2f} nats/example (rec "
+        elbo = test.get("negative_elbo", test.get("loss", float("nan")))  # older runs: "loss"
+        lines.append(("trained", f"{last.get('epoch', '?')} of {t.epochs} epochs; test -ELBO "
+                                 f"{elbo:.2f} nats/example (rec "
                                  f"{test.get('reconstruction', float('nan')):.2f}, KL "
                                  f"{test.get('kl', float('nan')):.2f})"))
     return lines
@@ -103,8 +80,7 @@ class Explorer:
         if data.kind == "text":
             raise CheckpointError(f"{run_dir}: vaekit serve explores image and melody runs; "
                                   "this run models text")
-        vocab = load_vocab(run.path) or {}
-        self.kind = "melody" if vocab.get("format") == MELODY_FORMAT else "image"
+        self.kind = data.kind
         self.test = data.test
         self.latent_dim = self.model.latent_dim
         self.input_shape = tuple(run.config.model.input_shape)

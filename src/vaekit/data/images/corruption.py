@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-CORRUPTIONS = ("none", "gaussian", "salt_pepper", "mask")
+from vaekit.config import CHOICES
 
 
 def corrupt(
@@ -25,4 +25,5 @@ def corrupt(
         return torch.where(u < level, salt.to(x.dtype), x)
     if kind == "mask":
         return torch.where(u < level, torch.zeros_like(x), x)
-    raise ValueError(f"unknown corruption {kind!r} (valid: {', '.join(CORRUPTIONS)})")
+    raise ValueError(f"unknown corruption {kind!r} (valid: "
+                     f"{', '.join(CHOICES['data.corruption'])})")

@@ -68,6 +68,7 @@ def load_idx_dataset(name: str, cfg: DataConfig, path: str | None) -> Dataset:
         train=Split(to_unit(arrays["train_x"]), _labels(arrays["train_y"])),
         test=Split(to_unit(arrays["test_x"]), _labels(arrays["test_y"])),
         label_names=LABEL_NAMES[name],
+        levels=256,
     )
 
 
@@ -89,6 +90,7 @@ def load_digits(cfg: DataConfig, path: str | None) -> Dataset:
         train=Split(images[train], labels[train]),
         test=Split(images[test], labels[test]),
         label_names=DIGIT_NAMES,
+        levels=17,  # sklearn's digits count pixels 0..16
     )
 
 
@@ -112,6 +114,7 @@ def load_olivetti(cfg: DataConfig, path: str | None) -> Dataset:
         train=full.select(torch.from_numpy(split.train)),
         test=full.select(torch.from_numpy(split.test)),
         label_names=("no glasses", "glasses"),
+        levels=faces.scale + 1,  # pixels 0..242
     )
 
 
@@ -131,6 +134,7 @@ def load_folder(cfg: DataConfig, path: str | None) -> Dataset:
         train=full.select(train),
         test=full.select(test),
         label_names=tuple(data.class_names) or None,
+        levels=256,
     )
 
 
@@ -147,7 +151,8 @@ def load_celeba(cfg: DataConfig, path: str | None) -> Dataset:
              for i, name in enumerate(data.attribute_names)}
     full = Split(to_unit(data.images), None, attrs)
     train, test = random_split(len(data.images), cfg.test_fraction)
-    return Dataset(name=f"celeba:{folder}", train=full.select(train), test=full.select(test))
+    return Dataset(name=f"celeba:{folder}", train=full.select(train), test=full.select(test),
+                   levels=256)
 
 
 def load_svhn(cfg: DataConfig, path: str | None) -> Dataset:
@@ -163,7 +168,7 @@ def load_svhn(cfg: DataConfig, path: str | None) -> Dataset:
         images, labels = read_svhn_mat(file)
         splits[split] = Split(to_unit(images), _labels(labels))
     return Dataset(name="svhn", train=splits["train"], test=splits["test"],
-                   label_names=DIGIT_NAMES)
+                   label_names=DIGIT_NAMES, levels=256)
 
 
 def load_cifar10(cfg: DataConfig, path: str | None) -> Dataset:
@@ -183,4 +188,5 @@ def load_cifar10(cfg: DataConfig, path: str | None) -> Dataset:
         train=Split(to_unit(train.images), _labels(train.labels)),
         test=Split(to_unit(test.images), _labels(test.labels)),
         label_names=CIFAR10_NAMES,
+        levels=256,
     )
