@@ -41,10 +41,10 @@ def main() -> None:
         print(f"{name:<16} {s.accuracy:9.4f} {s.note_accuracy:9.4f} "
               f"{s.generated_accuracy:9.4f} {s.generated_note_accuracy:9.4f} {nll:>14}")
     if args.stats:
-        from vaekit.analysis.music_stats import reference_statistics
+        from vaekit.analysis.music_stats import reference_overlaps
 
         start = time.perf_counter()
-        reference = reference_statistics(train.numpy(), test.numpy())
+        reference = reference_overlaps(train.numpy(), test.numpy())
         print(f"sample statistics, overlap with the test windows "
               f"({time.perf_counter() - start:.1f} s):")
         print(json.dumps(reference, indent=2))
