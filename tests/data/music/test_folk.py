@@ -1,5 +1,5 @@
-"""Tests for vaekit.data.music.folk: ABC tunes from music21's corpus as melody events,
-the cache, and the `folk` dataset. Only a few tunes are parsed here; the full corpus is
+"""Tests for vaekit.data.music.folk: the folk collections of music21's corpus, the
+cache, and the `folk` dataset. Only a few tunes are parsed here; the full corpus is
 loaded only when it is already cached (parsing it takes minutes)."""
 
 from __future__ import annotations
@@ -12,68 +12,18 @@ import pytest
 
 from vaekit.config import DataConfig
 from vaekit.data.music import folk
-from vaekit.data.music.events import HOLD, NOTE_OFF, pitch_to_event
+from vaekit.data.music.events import HOLD
 from vaekit.data.registry import dataset_names, load_dataset
 from vaekit.errors import DataError
 
-C4, D4, E4, G4, A4, B4, C5 = (pitch_to_event(p) for p in (60, 62, 64, 67, 69, 71, 72))
-H, OFF = HOLD, NOTE_OFF
+
+def tune(body: str) -> str:
+    return f"X:1\nT:test\nM:4/4\nL:1/8\nK:C\n{body}\n"
 
 
-def tune(body: str, *, metre: str = "4/4", length: str = "1/8", key: str = "C") -> str:
-    return f"X:1\nT:test\nM:{metre}\nL:{length}\nK:{key}\n{body}\n"
-
-
-def events_of(abc: str) -> list[int]:
-    return folk.abc_tune_to_events(abc)[0].tolist()
-
-
-def test_notes_rests_and_ties():
-    # quarter notes C E G, a quarter rest, then c tied over 6 eighths, a quarter rest
-    assert events_of(tune("C2 E2 G2 z2 | c4- c2 z2 |]")) == (
-        [C4, H, H, H, E4, H, H, H, G4, H, H, H, OFF, H, H, H]
-        + [C5] + [H] * 11 + [OFF, H, H, H]
-    )
-
-
-def test_a_tie_between_different_pitches_is_a_slur():
-    # O'Neill's transcriptions write "G3-A" for a slur: the A is a new note
-    assert events_of(tune("G3-A B4 |", length="1/16")) == [G4, H, H, A4, B4, H, H, H]
-
-
-def test_pickup_is_padded_to_the_window_grid():
-    # one eighth of pickup: the first full bar starts at step 16
-    assert events_of(tune("G | c2 c2 c2 c2 |")) == [OFF] + [H] * 13 + [G4, H] + [C5, H] * 0 + [
-        C5, H, H, H] * 4
-
-
-def test_triplets_chords_grace_notes_and_chord_symbols():
-    # (3CDE: three eighths in the time of two, onsets at 0, 4/3, 8/3 steps -> 0, 1, 3
-    assert events_of(tune("(3CDE G2 |"))[:4] == [C4, D4, H, E4]
-    # a written chord keeps its top note; "G" is a chord symbol and {B} a grace note
-    assert events_of(tune('"G"[CE]2 {B}c2 |')) == [E4, H, H, H, C5, H, H, H]
-
-
-def test_metre_is_kept():
-    events, metre = folk.abc_tune_to_events(tune("C3 E3 |", metre="6/8"))
-    assert metre == (6, 8) and events.tolist() == [C4, H, H, H, H, H, E4, H, H, H, H, H]
-    assert folk.abc_tune_to_events(tune("C8 |", metre="C"))[1] == (4, 4)
-
-
-def test_unusable_tunes_are_data_errors():
-    with pytest.raises(DataError, match="bad.abc#0: no note"):
-        folk.abc_tune_to_events(tune("z8 |"), name="bad.abc#0")
-    with pytest.raises(DataError, match="no note"):
-        folk.abc_tune_to_events(tune("c''''''8 |"))  # MIDI pitch 120, above the piano
+def test_unknown_collection():
     with pytest.raises(DataError, match="unknown folk collection 'bach'"):
         folk.collection_files("bach")
-
-
-def test_split_abc_tunes_keeps_the_file_header():
-    text = "% header\nO:Ireland\n\nX:1\nT:one\nK:C\nCDEF|\n\nX:2\nT:two\nK:G\nGABc|\n"
-    tunes = folk.split_abc_tunes(text)
-    assert len(tunes) == 2
-    assert tunes[1].startswith("% header\nO:Ireland\n\nX:2") and "CDEF" not in tunes[1]
 
 
 class _Opened:
@@ -123,7 +73,7 @@ def test_a_collection_linked_into_bach_is_refused(tmp_path, monkeypatch):
 
 def few_files(monkeypatch, files):
     """Make the `ryans` collection just `files` (one tune each) for quick loads."""
-    monkeypatch.setattr(folk, "collection_files", lambda name, root=None: list(files))
+    monkeypatch.setattr(folk, "collection_files", lambda name, *, root=None: list(files))
 
 
 def test_cache_round_trip(tmp_path, monkeypatch):

@@ -13,22 +13,11 @@ music21's own ``nottingham-dataset`` excerpt (it would leak into our `nottingham
 split); and Essen's ``test*.abc`` files, music21's parser fixtures, which repeat tunes
 found elsewhere in the collection.
 
-Conversion, per tune (ABC -> music21 -> events):
-
-* a tie between notes of the same pitch makes one note; grace notes (zero length) and
-  chord symbols ("G") are left out; a written chord (a double stop) keeps its highest
-  note, the same skyline rule as the MIDI reader
-  (:func:`vaekit.data.music.midi.skyline_events`);
-* onsets and offsets are rounded half up to the 16th-note grid (4 steps per quarter by
-  default), so triplets land on the nearest steps; a note rounded to zero length lasts
-  one step;
-* a pickup bar is padded with silence so that the first full bar starts on a multiple of
-  16 steps, the window grid;
-* repeats are not expanded: each written bar appears once;
-* every metre is kept, and windows still count bars as 16 steps, as the Nottingham loader
-  does (the first time signature is kept per tune, so a caller can filter);
-* a tune music21 cannot parse, or that holds no note in the piano range, is skipped and
-  counted (:attr:`FolkTunes.skipped`).
+Each tune is converted by vaekit.data.music.abc.abc_tune_to_events (the rules are there:
+ties, grace notes, chords, triplets, pickups; repeats are not expanded). Every metre is
+kept and windows still count bars as 16 steps, as for Nottingham (each tune's first time
+signature is kept, so a caller can filter). A tune that cannot be converted is skipped
+and counted (FolkTunes.skipped).
 
 Parsing about 12,000 tunes takes minutes, so each collection's events are cached once in
 the user cache (``vaekit.data.locate.cache_dir() / "folk"``), keyed by the music21 version
@@ -45,15 +34,15 @@ import json
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from vaekit.data.locate import cache_dir
-from vaekit.data.music.events import MAX_PITCH, MIN_PITCH, NUM_CLASSES
-from vaekit.data.music.midi import check_steps_per_quarter, skyline_events
-from vaekit.errors import DataError, one_line
+from vaekit.data.music.abc import abc_tune_to_events, require_music21, split_abc_tunes
+from vaekit.data.music.events import NUM_CLASSES
+from vaekit.data.music.midi import check_steps_per_quarter
+from vaekit.errors import DataError
 from vaekit.fileio import atomic_write_bytes, read_bounded
 
 # name -> folder under music21's corpus
@@ -95,101 +84,12 @@ class FolkTunes:
 # ---------------------------------------------------------------------------- helpers
 
 
-def _music21():
-    """music21, imported only when folk tunes are read (an optional extra)."""
-    try:
-        import music21
-    except ImportError:
-        raise DataError(
-            "the folk dataset needs music21: pip install 'vaekit[folk]'"
-        ) from None
-    return music21
-
-
 def corpus_root() -> Path:
     """The folder of music21's bundled corpus."""
-    return Path(_music21().common.getCorpusFilePath())
+    return Path(require_music21().common.getCorpusFilePath())
 
 
-def _step(quarters: Fraction, steps_per_quarter: int) -> int:
-    """Nearest grid step to a time in quarter notes, halves rounded up (exact)."""
-    return int(np.floor(Fraction(quarters) * steps_per_quarter + Fraction(1, 2)))
-
-
-def split_abc_tunes(text: str) -> list[str]:
-    """The tunes of an ABC file, each from its ``X:`` line, with the file header (lines
-    before the first ``X:``) put in front, as ABC 2.1 says the header applies to all."""
-    header: list[str] = []
-    tunes: list[list[str]] = []
-    for line in text.splitlines():
-        if line.lstrip().startswith("X:"):
-            tunes.append([line])
-        elif tunes:
-            tunes[-1].append(line)
-        else:
-            header.append(line)
-    return ["\n".join(header + tune) for tune in tunes]
-
-
-def abc_tune_to_events(
-    abc: str, *, steps_per_quarter: int = 4, name: str = "<abc>"
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """One ABC tune as canonical melody events, and its first time signature.
-
-    The rules are in the module docstring. Raises DataError (naming `name`) when music21
-    cannot parse the tune or it holds no note in the piano range.
-    """
-    check_steps_per_quarter(steps_per_quarter)
-    m21 = _music21()
-    from music21.abcFormat import translate
-
-    try:
-        # music21 raises many exception types on malformed ABC; all mean "not usable".
-        handler = m21.abcFormat.ABCHandler()
-        handler.process(abc)
-        score = translate.abcToStreamScore(handler)
-        flat = score.flatten()
-    except Exception as exc:
-        raise DataError(f"{name}: music21 cannot read it ({one_line(exc)})") from None
-
-    measures = list(score.parts[0].getElementsByClass("Measure")) if score.parts else []
-    signatures = [m.timeSignature for m in measures if m.timeSignature is not None]
-    if not signatures:  # a one-bar tune has no Measure objects
-        signatures = list(score.recurse().getElementsByClass("TimeSignature"))
-    metre = (signatures[0].numerator, signatures[0].denominator) if signatures else (4, 4)
-    # A pickup bar is stored from offset 0 with paddingLeft = the beats it lacks. Shift
-    # the tune so the first full bar starts on the 16-step window grid: bar lines then
-    # fall on window starts in 4/4 and 2/2, and every other window start in 2/4.
-    pickup_quarters = Fraction(measures[0].barDuration.quarterLength) - Fraction(
-        measures[0].paddingLeft) if measures and measures[0].paddingLeft else Fraction(0)
-    shift = Fraction(-_step(pickup_quarters, steps_per_quarter) % (4 * steps_per_quarter),
-                     steps_per_quarter)  # in quarter notes
-    chords: list[tuple[int, int, tuple[int, ...]]] = []  # (first step, last step, pitches)
-    for element in flat.notes:
-        if isinstance(element, m21.harmony.ChordSymbol) or element.duration.isGrace:
-            continue
-        start = Fraction(element.offset) + shift
-        first = _step(start, steps_per_quarter)
-        last = max(_step(start + Fraction(element.quarterLength), steps_per_quarter), first + 1)
-        pitches = tuple(sorted(p.midi for p in element.pitches))
-        # A tie continues the previous note only if it is the same pitch: some
-        # transcriptions (O'Neill's) write "G3-A" as a slur, and music21's stripTies
-        # would swallow the A.
-        tied = element.tie is not None and element.tie.type in ("stop", "continue")
-        if tied and chords and chords[-1][2] == pitches and chords[-1][1] == first:
-            chords[-1] = (chords[-1][0], last, pitches)
-        else:
-            chords.append((first, last, pitches))
-    notes = [(first, last, pitch) for first, last, pitches in chords for pitch in pitches
-             if MIN_PITCH <= pitch <= MAX_PITCH]
-    if not notes:
-        raise DataError(f"{name}: no note in the piano range")
-    end = _step(Fraction(flat.highestTime) + shift, steps_per_quarter)
-    num_steps = max(end, max(last for _, last, _ in notes))
-    return skyline_events(notes, num_steps), metre
-
-
-def collection_files(name: str, root: Path | None = None) -> list[Path]:
+def collection_files(name: str, *, root: Path | None = None) -> list[Path]:
     """The ABC files of a collection, in sorted order; never a held-out folder."""
     if name not in COLLECTIONS:
         raise DataError(f"unknown folk collection {name!r} (valid: {', '.join(COLLECTIONS)})")
@@ -275,7 +175,7 @@ def cache_path(name: str, *, steps_per_quarter: int = 4) -> Path:
         "conversion": CONVERSION_VERSION,
     }
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-    version = _music21().__version__
+    version = require_music21().__version__
     return cache_dir() / "folk" / f"{name}-music21-{version}-{key}.npz"
 
 
