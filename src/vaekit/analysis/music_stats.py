@@ -44,6 +44,7 @@ numpy on our (N, T) event arrays is shorter and needs no extra dependency.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,7 @@ from vaekit.data.music.events import (
     NOTE_OFF,
     NUM_CLASSES,
     normalize_events,
+    pitch_to_event,
 )
 from vaekit.errors import DataError
 
@@ -246,10 +248,9 @@ def degenerate_melodies(name: str, n: int, steps: int, *, like: np.ndarray,
     if name == "silence":
         out = np.full((n, steps), HOLD, dtype=np.int64)
     elif name == "single_note":
-        notes = like[like >= FIRST_NOTE_EVENT]
-        common = int(np.bincount(notes).argmax()) if notes.size else 60 - MIN_PITCH + 2
+        onsets = like[like >= FIRST_NOTE_EVENT]
         out = np.full((n, steps), HOLD, dtype=np.int64)
-        out[:, 0] = common
+        out[:, 0] = int(np.bincount(onsets).argmax()) if onsets.size else pitch_to_event(60)
     elif name == "uniform_random":
         out = rng.integers(0, NUM_CLASSES, size=(n, steps))
     elif name == "repeated_melody":
@@ -298,7 +299,7 @@ class MusicStatistics:
     reference: dict[str, dict]  # see reference_overlaps
 
     def to_dict(self) -> dict[str, dict]:
-        return {"overlap": dict(self.overlap), "reference": self.reference}
+        return {"overlap": dict(self.overlap), "reference": copy.deepcopy(self.reference)}
 
 
 def music_statistics(generated: np.ndarray, test: np.ndarray, *, train: np.ndarray,
