@@ -64,6 +64,8 @@ class DataConfig:
     noise_level: float = 0.0  # gaussian: sigma; salt_pepper: p; mask: fraction of pixels
     bars: int = 2  # melodies: window length in bars of 16 sixteenth-note steps
     transpose: tuple[int, ...] = (0,)  # melodies: semitone shifts added as augmentation
+    melody: str = "top"  # MIDI: top | bottom | track:N | program:N (notes that make the melody)
+    strict: bool = False  # MIDI folders: stop at an unreadable file (default: skip, warn)
     text_level: str = "char"  # text: char | word tokens
     max_len: int = 64  # text: longest line in tokens (longer lines are dropped)
     test_fraction: float = 0.1  # datasets without an official split: held-out fraction
@@ -245,6 +247,11 @@ def _check(cfg: RunConfig) -> RunConfig:
         raise ConfigError("data.bars must be in 1..64 and data.max_len in 1..10000")
     if any(abs(s) > 24 for s in d.transpose):
         raise ConfigError("data.transpose shifts must be within +-24 semitones")
+    rule, _, number = d.melody.partition(":")
+    if not (d.melody in ("top", "bottom") or (rule in ("track", "program") and number.isdigit()
+                                               and (rule == "track" or int(number) <= 127))):
+        raise ConfigError(f"data.melody must be top, bottom, track:N or program:N "
+                          f"(program 0..127), got {d.melody!r}")
     if not 0 <= m.word_dropout <= 1:
         raise ConfigError(f"model.word_dropout must be in [0, 1], got {m.word_dropout}")
     if not 0 <= m.scheduled_sampling <= 1:

@@ -27,6 +27,7 @@ LOADERS: dict[str, Loader] = {
     "svhn": images.load_svhn,
     "cifar10": images.load_cifar10,
     "nottingham": melodies.load_nottingham,
+    "folk": melodies.load_folk,
     "shakespeare": texts.load_shakespeare,
 }
 # KIND:PATH forms, for the user's own files

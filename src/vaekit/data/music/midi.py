@@ -10,8 +10,12 @@ Reading MIDI (with mido only):
 * notes outside the piano range 21..108 are dropped (counted in ``dropped_notes``), not an
   error: a stray low bass note should not make a whole file unusable;
 * a note that quantises to zero length is extended to one step;
-* where notes overlap, the highest sounding note wins at every step (a "skyline"); a
-  lower note that is still held when a higher one ends is re-articulated at that step;
+* which notes make the melody is the caller's choice (``melody=``, see
+  :func:`check_melody`): by default all of them, and where notes overlap the highest
+  sounding note wins at every step (a "skyline"); a lower note that is still held when a
+  higher one ends is re-articulated at that step. ``"bottom"`` keeps the lowest note
+  instead; ``"track:N"`` and ``"program:N"`` first keep only the notes of one track or
+  one General MIDI program, then apply the skyline to them;
 * the melody lasts until the later of the last note's end and the end of the track, so
   trailing rests written by :func:`melody_to_midi` survive a round trip.
 
@@ -42,6 +46,7 @@ from vaekit.data.music.events import (
 from vaekit.errors import DataError
 from vaekit.fileio import atomic_write_bytes, read_bounded
 
+MELODY_RULES = ("top", "bottom", "track:N", "program:N")
 MAX_FILE_BYTES = 16 * 2**20  # a melody MIDI file is a few KiB; refuse anything absurd
 MIDI_SUFFIXES = (".mid", ".midi")
 _DRUM_CHANNEL = 9  # General MIDI channel 10, counted from 0 as mido does
@@ -61,6 +66,23 @@ def check_steps_per_quarter(steps_per_quarter: int) -> None:
         raise ValueError(f"steps_per_quarter must be an int, got {steps_per_quarter!r}")
     if not 1 <= steps_per_quarter <= 96:
         raise ValueError(f"steps_per_quarter must be in 1..96, got {steps_per_quarter}")
+
+
+def check_melody(melody: str) -> tuple[str, int | None]:
+    """``melody`` as (rule, number): "top", "bottom", "track:N" or "program:N".
+
+    N counts from 0: the track's position in the file (as mido lists them; a type-0 file
+    has only track 0), or the General MIDI program byte (0 = acoustic grand piano, as
+    :func:`melody_to_midi` writes it). Raises ValueError for anything else.
+    """
+    if melody in ("top", "bottom"):
+        return melody, None
+    rule, sep, number = str(melody).partition(":")
+    if sep and rule in ("track", "program") and number.isdigit():
+        value = int(number)
+        if rule == "track" or value <= 127:
+            return rule, value
+    raise ValueError(f"melody must be one of {', '.join(MELODY_RULES)}, got {melody!r}")
 
 
 def _parse_midi(data: bytes, name: str) -> mido.MidiFile:
@@ -90,19 +112,34 @@ class _Notes:
     """Notes of a file in ticks, before quantisation."""
 
     notes: list[tuple[int, int, int]]  # (start tick, end tick, pitch)
+    tracks: list[int]  # the track of each note (its position in midi.tracks)
+    programs: list[int]  # the General MIDI program of each note's channel at its start
     end_tick: int  # the end of the longest track
     dropped: int  # notes outside the piano range
     time_signature: tuple[int, int] | None
     tempo: int | None  # microseconds per quarter note
 
 
+def _program_at(changes: list[tuple[int, int, int]], channel: int, tick: int) -> int:
+    """The program of `channel` at `tick` from sorted (tick, channel, program) changes;
+    0 (acoustic grand piano, the General MIDI default) before the first change."""
+    program = 0
+    for when, chan, value in changes:
+        if when > tick:
+            break
+        if chan == channel:
+            program = value
+    return program
+
+
 def _collect_notes(midi: mido.MidiFile, name: str) -> _Notes:
     """Pair note-ons with note-offs per (track, channel, pitch), in absolute ticks."""
-    raw: list[tuple[int, int, int]] = []  # every note, in range or not
+    raw: list[tuple[int, int, int, int, int]] = []  # (start, end, pitch, track, channel)
+    changes: list[tuple[int, int, int]] = []  # (tick, channel, program): all tracks
     end_tick = 0
     first_ts: tuple[int, int, int] | None = None  # (tick, numerator, denominator)
     first_tempo: tuple[int, int] | None = None  # (tick, tempo)
-    for track in midi.tracks:
+    for index, track in enumerate(midi.tracks):
         tick = 0
         active: dict[tuple[int, int], int] = {}  # (channel, pitch) -> start tick
         for msg in track:
@@ -114,32 +151,65 @@ def _collect_notes(midi: mido.MidiFile, name: str) -> _Notes:
                 key = (msg.channel, msg.note)
                 if kind == "note_on" and msg.velocity > 0:
                     if key in active:  # re-struck without a note-off: the old one ends here
-                        raw.append((active.pop(key), tick, msg.note))
+                        raw.append((active.pop(key), tick, msg.note, index, msg.channel))
                     active[key] = tick
                 elif key in active:  # note-offs without a note-on are ignored
-                    raw.append((active.pop(key), tick, msg.note))
+                    raw.append((active.pop(key), tick, msg.note, index, msg.channel))
+            elif kind == "program_change":
+                changes.append((tick, msg.channel, msg.program))
             elif kind == "time_signature":
                 if first_ts is None or tick < first_ts[0]:
                     first_ts = (tick, msg.numerator, msg.denominator)
             elif kind == "set_tempo" and (first_tempo is None or tick < first_tempo[0]):
                 first_tempo = (tick, msg.tempo)
         # Notes still held when the track ends stop there.
-        raw.extend((start, tick, pitch) for (_, pitch), start in active.items())
+        raw.extend((start, tick, pitch, index, chan) for (chan, pitch), start in active.items())
         end_tick = max(end_tick, tick)
         if len(raw) > MAX_STEPS:
             raise DataError(f"{name}: more than {MAX_STEPS} notes")
-    notes = [note for note in raw if MIN_PITCH <= note[2] <= MAX_PITCH]
+    # A program change in one track of a type-1 file applies to that channel everywhere.
+    changes.sort()
+    kept = [note for note in raw if MIN_PITCH <= note[2] <= MAX_PITCH]
     return _Notes(
-        notes=notes,
+        notes=[(start, end, pitch) for start, end, pitch, _, _ in kept],
+        tracks=[track for _, _, _, track, _ in kept],
+        programs=[_program_at(changes, chan, start) for start, _, _, _, chan in kept],
         end_tick=end_tick,
-        dropped=len(raw) - len(notes),
+        dropped=len(raw) - len(kept),
         time_signature=None if first_ts is None else (first_ts[1], first_ts[2]),
         tempo=None if first_tempo is None else first_tempo[1],
     )
 
 
-def _skyline(notes: list[tuple[int, int, int]], num_steps: int) -> np.ndarray:
-    """Canonical events for quantised notes (start step, end step, pitch): highest wins."""
+def _select_notes(found: _Notes, melody: str, name: str, num_tracks: int
+                  ) -> list[tuple[int, int, int]]:
+    """The notes that `melody` ("track:N", "program:N", or all) keeps; DataError if none."""
+    rule, number = check_melody(melody)
+    if rule == "track":
+        if number >= num_tracks:
+            raise DataError(f"{name}: melody track:{number} asked, the file has "
+                            f"{num_tracks} track(s) (0..{num_tracks - 1})")
+        keep = [track == number for track in found.tracks]
+    elif rule == "program":
+        keep = [program == number for program in found.programs]
+    else:
+        return found.notes
+    notes = [note for note, kept in zip(found.notes, keep) if kept]
+    if found.notes and not notes:
+        raise DataError(f"{name}: no notes for melody {melody}")
+    return notes
+
+
+def skyline_events(
+    notes: Sequence[tuple[int, int, int]], num_steps: int, *, lowest: bool = False
+) -> np.ndarray:
+    """Canonical events for quantised notes (start step, end step, pitch), one sounding
+    note per step: the highest (a "skyline"), or the lowest with ``lowest=True``.
+
+    A note still held when the winning one ends is re-articulated at that step. Notes must
+    have ``end > start``; steps from `num_steps` on are cut.
+    """
+    pick = min if lowest else max
     events = np.full(num_steps, HOLD, dtype=np.int64)
     events[0] = NOTE_OFF  # silence until the first note (overwritten if one starts at 0)
     starts: dict[int, list[int]] = {}
@@ -160,7 +230,7 @@ def _skyline(notes: list[tuple[int, int, int]], num_steps: int) -> np.ndarray:
         started = starts.get(step, ())
         for pitch in started:
             active[pitch] = active.get(pitch, 0) + 1
-        top = max(active) if active else -1
+        top = pick(active) if active else -1
         if top >= 0 and (top != previous or top in started):
             events[step] = top - MIN_PITCH + FIRST_NOTE_EVENT
         elif top < 0 and previous >= 0:
@@ -170,8 +240,6 @@ def _skyline(notes: list[tuple[int, int, int]], num_steps: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- MIDI files
-
-
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,7 +258,7 @@ class MelodyFile:
     time_signature: tuple[int, int]  # (numerator, denominator), the first in the file
     qpm: float  # quarter notes per minute, from the first tempo (120 if none)
     ticks_per_beat: int
-    num_notes: int  # notes in the piano range, before the skyline picks one at a time
+    num_notes: int  # notes selected (in the piano range), before the skyline picks one
     dropped_notes: int  # notes outside 21..108, left out
 
     @property
@@ -199,19 +267,24 @@ class MelodyFile:
 
 
 def parse_midi_melody(
-    data: bytes, *, name: str = "<bytes>", steps_per_quarter: int = 4
+    data: bytes, *, name: str = "<bytes>", steps_per_quarter: int = 4, melody: str = "top"
 ) -> MelodyFile:
     """A melody from the bytes of a MIDI file; `name` is used in error messages.
 
-    See the module docstring for the rules (grid, overlaps, drums, range). Raises DataError
-    for anything that is not a usable MIDI file, including one that holds no time at all.
+    `melody` picks the notes of a polyphonic file: "top" (default, the skyline), "bottom",
+    "track:N" or "program:N" (see :func:`check_melody`). See the module docstring for the
+    rules (grid, overlaps, drums, range). Raises DataError for anything that is not a
+    usable MIDI file, including one that holds no time at all, and for a `melody` that
+    selects no note of a file that has some.
     """
     check_steps_per_quarter(steps_per_quarter)
+    rule, _ = check_melody(melody)
     if len(data) > MAX_FILE_BYTES:
         raise DataError(f"{name}: {len(data)} bytes is larger than the {MAX_FILE_BYTES} limit")
     midi = _parse_midi(bytes(data), name)
     tpb = midi.ticks_per_beat
     found = _collect_notes(midi, name)
+    selected = _select_notes(found, melody, name, len(midi.tracks))
 
     numerator, denominator = found.time_signature or (4, 4)
     if numerator < 1:
@@ -225,7 +298,7 @@ def parse_midi_melody(
 
     num_steps = _ticks_to_step(found.end_tick, steps_per_quarter, tpb)
     quantised = []
-    for start, end, pitch in found.notes:
+    for start, end, pitch in selected:
         first = _ticks_to_step(start, steps_per_quarter, tpb)
         last = max(_ticks_to_step(end, steps_per_quarter, tpb), first + 1)
         quantised.append((first, last, pitch))
@@ -238,7 +311,7 @@ def parse_midi_melody(
     tempo = found.tempo if found.tempo else mido.bpm2tempo(120)
     return MelodyFile(
         path=name,
-        events=_skyline(quantised, num_steps),
+        events=skyline_events(quantised, num_steps, lowest=rule == "bottom"),
         steps_per_quarter=steps_per_quarter,
         steps_per_bar=bar_steps,
         time_signature=(numerator, denominator),
@@ -249,14 +322,18 @@ def parse_midi_melody(
     )
 
 
-def read_midi_melody(path: str | os.PathLike[str], *, steps_per_quarter: int = 4) -> MelodyFile:
+def read_midi_melody(
+    path: str | os.PathLike[str], *, steps_per_quarter: int = 4, melody: str = "top"
+) -> MelodyFile:
     """A melody from a MIDI file on disk (see :func:`parse_midi_melody`).
 
     Files larger than 16 MiB are refused before they are read.
     """
     path = Path(path)
     data = read_bounded(path, limit=MAX_FILE_BYTES, what="MIDI")
-    return parse_midi_melody(data, name=str(path), steps_per_quarter=steps_per_quarter)
+    return parse_midi_melody(
+        data, name=str(path), steps_per_quarter=steps_per_quarter, melody=melody
+    )
 
 
 def melody_to_midi(
