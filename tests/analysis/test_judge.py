@@ -80,9 +80,9 @@ def test_fashion_judge_tells_clothes_from_junk():
     fashion = load_dataset("fashion-mnist")
     judge = load_judge(data="fashion-mnist")
     assert judge.classes == 10
-    assert accuracy(judge, fashion.test.x[:2000], fashion.test.y[:2000]) >= 0.85
+    assert accuracy(judge, fashion.test.x[:2000], fashion.test.y[:2000]) >= 0.88
     # shirts, pullovers and coats look alike: fewer clothes than digits get p >= 0.9
-    assert judged_validity(judge, fashion.test.x[:1000]) >= 0.55
+    assert judged_validity(judge, fashion.test.x[:1000]) >= 0.65
     for kind in ("noise", "black", "white", "strokes"):
         assert judged_validity(judge, junk_images(kind, 200, seed=7)) <= 0.05, kind
 
