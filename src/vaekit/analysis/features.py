@@ -77,16 +77,17 @@ def _uniform(shape: tuple[int, ...], low: float, high: float,
 
 def random_strokes(n: int, h: int, w: int, *, generator: torch.Generator,
                    segments: tuple[int, int] = (3, 7)) -> torch.Tensor:
-    """n canvases (n, H, W) with 3-7 straight strokes, 1-2.5 px wide, 4-14 px long, at
-    random places and angles (anti-aliased: intensity falls off over one pixel)."""
-    most = segments[1]
+    """n canvases (n, H, W) with 3-7 straight strokes, 1-2.5 px wide and 4-14 px long on a
+    28-px canvas (in proportion on others), at random places and angles (anti-aliased:
+    intensity falls off over one pixel). Never fewer than 3: one stroke is a fair "1"."""
+    most, size = segments[1], min(h, w) / 28.0
     count = torch.randint(segments[0], most + 1, (n, 1), generator=generator)
     active = torch.arange(most).unsqueeze(0) < count  # (n, S)
     start = torch.rand(n, most, 2, generator=generator) * torch.tensor([h - 1.0, w - 1.0])
     angle = _uniform((n, most), 0.0, math.pi, generator)
-    length = _uniform((n, most, 1), 4.0, 14.0, generator)
+    length = _uniform((n, most, 1), 4.0, 14.0, generator) * size
     step = torch.stack([angle.sin(), angle.cos()], -1) * length  # (n, S, 2)
-    half_width = _uniform((n, 1, 1), 0.5, 1.25, generator)
+    half_width = _uniform((n, 1, 1), 0.5, 1.25, generator) * size
     grid = _pixel_grid(h, w)  # (P, 2)
     rel = grid.view(1, 1, -1, 2) - start.unsqueeze(2)  # (n, S, P, 2)
     t = ((rel * step.unsqueeze(2)).sum(-1) / step.square().sum(-1, keepdim=True)).clamp(0, 1)
@@ -140,7 +141,9 @@ def scrambled_images(x: torch.Tensor, *, seed: int = 0) -> torch.Tensor:
 
 def training_junk(n: int, *, generator: torch.Generator) -> torch.Tensor:
     """A batch of junk (n, 1, 28, 28) for the reject class, wider than `junk_images`:
-    noise of any amplitude or density, blank canvases of any grey, strokes, blobs."""
+    noise of any amplitude or density, blank canvases of any grey (a quarter of them black
+    and a quarter white, by the clamp), strokes, blobs. Every kind is drawn for every
+    slot and one kept per slot: simple, and cheap at 28x28."""
     h, w = JUDGE_SHAPE[1:]
     kind = torch.randint(0, 5, (n,), generator=generator)
     noise = torch.rand(n, h, w, generator=generator) * _uniform((n, 1, 1), 0.2, 1.0, generator)

@@ -10,6 +10,9 @@ from 19.2 to 17.7 for a VAE and from 22.2 to 8.7 for a regularised AE.
 Here: scikit-learn's GaussianMixture with full covariances, fitted to posterior means.
 The number of components K is the one with the lowest BIC (Schwarz 1978: -2 log L + p log N,
 p the number of free parameters) among 1, 2, 4, 8, 16, 32, fitted on at most 20,000 codes.
+Measured on MNIST runs with 16 latents (a VAE and an AE, 5 epochs;
+benchmarks/sample_quality.py): BIC fell all the way to K = 32 and rose again at 64, and
+K = 32 gave a lower FD than Ghosh et al.'s fixed K = 10 (VAE 43 vs 62, AE 29 vs 44).
 The result holds plain tensors (weights, means, Cholesky factors of the covariances) and
 saves as safetensors; scikit-learn is needed to fit, not to sample.
 """

@@ -31,7 +31,12 @@ noise (what a useless one gets).
 The Fréchet distance is torchmetrics' (`FrechetInceptionDistance` with our own feature
 network in place of Inception: float64 statistics, eigenvalues of S_g S_r for the square
 root). It needs no torchvision or torch-fidelity; features are computed once here and
-passed through, because the k-NN numbers need them too.
+passed through, because the k-NN numbers need them too. Its import costs a few seconds
+(it loads scipy and matplotlib), so it happens on first use.
+
+Cost, 10,000 generated against 10,000 test MNIST images on one CPU thread: about 6 s per
+scored set, after 17 s for the test features, their radii and the two reference rows. The
+(N, M) distances are computed 2,048 rows at a time, in float64.
 """
 
 from __future__ import annotations
