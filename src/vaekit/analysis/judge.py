@@ -1,9 +1,20 @@
 """Judges: small classifiers that score decoded images, so that sample quality is a number.
 
-`DigitJudge` is a small CNN trained on the MNIST train split (`vaekit judge train`); its
-weights ship with the package (judge_mnist.safetensors, with the measured test accuracy in
-the file's metadata and in judge_mnist.json). A decoding counts as a valid digit when the
-judge's top class has probability >= 0.9.
+`Judge` is a small CNN trained on a labelled 28x28 grey data set (`vaekit judge train
+--data mnist|fashion-mnist`). Its weights ship with the package (judge_mnist.safetensors,
+judge_fashion_mnist.safetensors; the measured numbers are in each file's metadata and in
+the .json beside it). A decoding counts as valid when the judge gives one class a
+probability >= 0.9.
+
+A classifier trained on digits alone is confident on anything: the first shipped judge
+called uniform noise an "8" with probability 0.994. So the judge has one more class,
+"no digit", trained on junk drawn fresh every batch (noise, blank canvases, random strokes,
+smooth blobs): Outlier Exposure (Hendrycks et al. 2019). The class probabilities it
+reports are those of the real classes, so what goes to "no digit" is missing from all of
+them and junk cannot reach the 0.9 threshold. Digits are blurred as often as junk while
+training, so that blur alone (what VAE decodings have) is not taken for junk. (The network,
+`Judge`, and the junk are in vaekit.analysis.features; its penultimate layer is the
+feature space of vaekit.analysis.quality.)
 
 `AttributeProbe` is a logistic regression on average-pooled pixels, trained to tell one
 binary attribute (e.g. Olivetti's glasses) from images; pooling keeps it blind to the
@@ -20,87 +31,119 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
-from torch import nn
 
-SHIPPED_JUDGE = Path(__file__).with_name("judge_mnist.safetensors")
-JUDGE_SHAPE = (1, 28, 28)
+from vaekit.analysis.features import (
+    JUNK_KINDS,
+    Judge,
+    gaussian_blur,
+    junk_images,
+    scrambled_images,
+    training_junk,
+)
 
-
-class DigitJudge(nn.Module):
-    """conv 16 -> pool -> conv 32 -> pool -> dense 64 -> 10 logits (about 107k weights)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 16, 14, 14)
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 32, 7, 7)
-        )
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(32 * 7 * 7, 64), nn.ReLU(),
-                                  nn.Linear(64, 10))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(fit_to_judge(x)))  # (B, 10) logits
+SHIPPED_JUDGES = {
+    "mnist": Path(__file__).with_name("judge_mnist.safetensors"),
+    "fashion-mnist": Path(__file__).with_name("judge_fashion_mnist.safetensors"),
+}
+SHIPPED_JUDGE = SHIPPED_JUDGES["mnist"]
+VALID_CONFIDENCE = 0.9  # a decoding is valid when one class gets at least this probability
 
 
-def fit_to_judge(x: torch.Tensor) -> torch.Tensor:
-    """Grey images of any size -> (B, 1, 28, 28) (bilinear resize; RGB averaged to grey)."""
-    x = x.float()
-    if x.ndim == 3:
-        x = x.unsqueeze(1)
-    if x.shape[1] != 1:
-        x = x.mean(1, keepdim=True)
-    if tuple(x.shape[2:]) != JUDGE_SHAPE[1:]:
-        x = F.interpolate(x, size=JUDGE_SHAPE[1:], mode="bilinear", align_corners=False)
-    return x
+# --- judging ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Judgement:
-    label: torch.Tensor  # (N,) the judge's class
+    label: torch.Tensor  # (N,) the most probable real class
     confidence: torch.Tensor  # (N,) its probability, in [0, 1]
+    reject: torch.Tensor  # (N,) probability of "no digit" (none of the classes)
+
+    def valid(self, *, threshold: float = VALID_CONFIDENCE) -> torch.Tensor:
+        """(N,) bool: one real class has probability >= threshold."""
+        return self.confidence >= threshold
+
+
+def _verdict(probs: torch.Tensor) -> Judgement:
+    confidence, label = probs[:, :-1].max(-1)
+    return Judgement(label=label, confidence=confidence, reject=probs[:, -1])
 
 
 @torch.no_grad()
-def judge_probabilities(
-    judge: nn.Module, images: torch.Tensor, *, batch_size: int = 1000
-) -> torch.Tensor:
-    """Softmax class probabilities for images (N, C, H, W) in [0, 1]: (N, 10)."""
+def _softmax(judge: Judge, images: torch.Tensor, batch_size: int) -> torch.Tensor:
     judge.eval()
     return torch.cat([F.softmax(judge(images[i : i + batch_size]), -1)
                       for i in range(0, images.shape[0], batch_size)])
 
 
-def judge_images(judge: nn.Module, images: torch.Tensor, *, batch_size: int = 1000) -> Judgement:
-    """Top class and its softmax probability for each image (N, C, H, W) in [0, 1]."""
-    confidence, label = judge_probabilities(judge, images, batch_size=batch_size).max(-1)
-    return Judgement(label=label, confidence=confidence)
+def judge_probabilities(
+    judge: Judge, images: torch.Tensor, *, batch_size: int = 1000
+) -> torch.Tensor:
+    """Probabilities of the real classes for images (N, C, H, W) in [0, 1]: (N, classes).
+    Each row sums to 1 - p(no digit)."""
+    return _softmax(judge, images, batch_size)[:, :-1]
 
 
-def accuracy(judge: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+def judge_images(judge: Judge, images: torch.Tensor, *, batch_size: int = 1000) -> Judgement:
+    """Most probable real class, its probability and p(no digit) for each image."""
+    return _verdict(_softmax(judge, images, batch_size))
+
+
+@torch.no_grad()
+def judge_features(judge: Judge, images: torch.Tensor, *, batch_size: int = 1000) -> torch.Tensor:
+    """The judge's penultimate layer for images (N, C, H, W): (N, 64)."""
+    judge.eval()
+    return torch.cat([judge.embed(images[i : i + batch_size])
+                      for i in range(0, images.shape[0], batch_size)])
+
+
+@torch.no_grad()
+def judge_from_features(judge: Judge, features: torch.Tensor) -> Judgement:
+    """`judge_images` for images already embedded with `judge_features` (N, 64)."""
+    return _verdict(F.softmax(judge.out(features.float()), -1))
+
+
+def accuracy(judge: Judge, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((judge_images(judge, x).label == y).float().mean())
 
 
+def judged_validity(
+    judge: Judge, images: torch.Tensor, *, threshold: float = VALID_CONFIDENCE
+) -> float:
+    """Fraction of images the judge finds valid (one real class with p >= threshold)."""
+    return float(judge_images(judge, images).valid(threshold=threshold).float().mean())
+
+
+# --- training and checking -------------------------------------------------------------
+
+
 def train_judge(
-    x: torch.Tensor, y: torch.Tensor, *, epochs: int = 5, batch_size: int = 128,
-    lr: float = 2e-3, seed: int = 0,
-) -> DigitJudge:
-    """Train a DigitJudge on images (N, 1, 28, 28) in [0, 1] and labels (N,): Adam with a
-    one-cycle learning rate, cross-entropy, each batch shifted by up to 2 pixels (so that
-    off-centre decodings are still recognised)."""
+    x: torch.Tensor, y: torch.Tensor, *, classes: int = 10, epochs: int = 5,
+    batch_size: int = 128, junk_per_batch: int = 32, lr: float = 2e-3, seed: int = 0,
+) -> Judge:
+    """Train a Judge on images (N, 1, 28, 28) in [0, 1] and labels (N,) in [0, classes):
+    Adam with a one-cycle learning rate, cross-entropy over the classes and "no digit".
+    Each batch gets `junk_per_batch` fresh junk images labelled "no digit", is shifted by
+    up to 2 pixels (so that off-centre decodings are still recognised), and half of the
+    batches are blurred (sigma 0.5-1.5 px; digits and junk alike, so blur is no cue)."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    judge = DigitJudge()
+    judge = Judge(classes=classes)
     optimizer = torch.optim.Adam(judge.parameters(), lr=lr)
     steps = epochs * -(-x.shape[0] // batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+    reject = torch.full((junk_per_batch,), classes, dtype=torch.long)
     judge.train()
     for _ in range(epochs):
         perm = torch.randperm(x.shape[0], generator=gen)
         for i in range(0, x.shape[0], batch_size):
             idx = perm[i : i + batch_size]
+            xb = torch.cat([x[idx].float(), training_junk(junk_per_batch, generator=gen)])
+            yb = torch.cat([y[idx], reject])
             dy, dx = torch.randint(-2, 3, (2,), generator=gen).tolist()
-            xb = torch.roll(x[idx], shifts=(dy, dx), dims=(2, 3))
-            loss = F.cross_entropy(judge(xb), y[idx])
+            xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
+            if torch.rand((), generator=gen) < 0.5:
+                xb = gaussian_blur(xb, 0.5 + float(torch.rand((), generator=gen)))
+            loss = F.cross_entropy(judge(xb), yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -109,24 +152,72 @@ def train_judge(
     return judge
 
 
-def judge_to_bytes(judge: nn.Module, metadata: dict[str, str | float]) -> bytes:
+@dataclass(frozen=True)
+class JudgeCheck:
+    """What a judge gets right on held-out data and how it treats junk (fractions)."""
+
+    test_accuracy: float  # top real class == label, on the test split
+    test_validity: float  # fraction of test images judged valid
+    junk_validity: dict[str, float]  # per kind of junk (and "scrambled" test images)
+    test_images: int
+    junk_images: int
+
+    def to_dict(self) -> dict[str, float | int]:
+        flat: dict[str, float | int] = {"test_accuracy": round(self.test_accuracy, 4),
+                                        "test_validity": round(self.test_validity, 4)}
+        flat.update({f"validity_{kind}": round(v, 4) for kind, v in self.junk_validity.items()})
+        return {**flat, "test_images": self.test_images, "junk_images": self.junk_images}
+
+
+def check_judge(
+    judge: Judge, test_x: torch.Tensor, test_y: torch.Tensor, *, junk: int = 1000,
+    seed: int = 1,
+) -> JudgeCheck:
+    """Accuracy and validity on the test split; validity on each kind of junk (seeded
+    apart from training's) and on scrambled test images, which no judge was trained on."""
+    shape = tuple(test_x.shape[1:])
+    kinds = {kind: junk_images(kind, junk, shape=shape, seed=seed) for kind in JUNK_KINDS}
+    kinds["scrambled"] = scrambled_images(test_x[:junk], seed=seed)
+    verdict = judge_images(judge, test_x)
+    return JudgeCheck(
+        test_accuracy=float((verdict.label == test_y).float().mean()),
+        test_validity=float(verdict.valid().float().mean()),
+        junk_validity={k: judged_validity(judge, v) for k, v in kinds.items()},
+        test_images=test_x.shape[0],
+        junk_images=junk,
+    )
+
+
+# --- saving and loading ----------------------------------------------------------------
+
+
+def judge_to_bytes(judge: Judge, metadata: dict[str, str | float]) -> bytes:
     """The judge's weights as safetensors, with string metadata (e.g. test accuracy)."""
     tensors = {k: v.detach().cpu().contiguous() for k, v in judge.state_dict().items()}
     return st_save(tensors, metadata={k: str(v) for k, v in metadata.items()})
 
 
-def load_judge(path: str | Path | None = None) -> DigitJudge:
-    """The shipped judge (or one written by `vaekit judge train --out PATH`), in eval mode."""
-    path = Path(path) if path else SHIPPED_JUDGE
-    judge = DigitJudge()
-    judge.load_state_dict(st_load(path.read_bytes()))
+def load_judge(path: str | Path | None = None, *, data: str = "mnist") -> Judge:
+    """A judge written by `vaekit judge train --out PATH`, or the shipped one for `data`
+    (mnist or fashion-mnist), in eval mode."""
+    if path is None:
+        if data not in SHIPPED_JUDGES:
+            raise ValueError(f"no judge ships for {data!r} (valid: {', '.join(SHIPPED_JUDGES)})")
+        path = SHIPPED_JUDGES[data]
+    path = Path(path)
+    tensors = st_load(path.read_bytes())
+    if "out.weight" not in tensors:
+        raise ValueError(f"{path}: not a judge with a 'no digit' class (retrain it with "
+                         "`vaekit judge train`)")
+    judge = Judge(classes=tensors["out.weight"].shape[0] - 1)
+    judge.load_state_dict(tensors)
     return judge.eval()
 
 
-def judge_metadata(path: str | Path | None = None) -> dict[str, str]:
+def judge_metadata(path: str | Path | None = None, *, data: str = "mnist") -> dict[str, str]:
     from safetensors import safe_open
 
-    with safe_open(str(Path(path) if path else SHIPPED_JUDGE), "pt") as fh:
+    with safe_open(str(Path(path) if path else SHIPPED_JUDGES[data]), "pt") as fh:
         return dict(fh.metadata() or {})
 
 
