@@ -38,6 +38,7 @@ _EXPORTS = {
     "load_dataset": "vaekit.data.registry",
     "Dataset": "vaekit.data.dataset",
     "Split": "vaekit.data.dataset",
+    "sample_latents": "vaekit.samplers",
     "ModelConfig": "vaekit.config",
     "DataConfig": "vaekit.config",
     "TrainConfig": "vaekit.config",

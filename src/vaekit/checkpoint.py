@@ -51,6 +51,7 @@ class Run:
     config: RunConfig
     model: VAE
     metrics: list[dict[str, Any]]
+    step: int = 0  # the training step the weights were saved at
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -65,6 +66,26 @@ def save_config(run_dir: Path, config: RunConfig) -> None:
 def save_weights(run_dir: Path, model: torch.nn.Module, *, step: int) -> None:
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     atomic_write_bytes(run_dir / WEIGHTS_FILE, st_save(tensors, metadata={"step": str(step)}))
+
+
+def save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
+    """Other tensors a run keeps (e.g. a fitted latent density) as safetensors, atomically."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    atomic_write_bytes(path, st_save(tensors, metadata=metadata))
+
+
+def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]] | None:
+    """(tensors, metadata) of a file written by save_tensors; None when there is none."""
+    if not path.is_file():
+        return None
+    try:
+        data = path.read_bytes()
+        tensors = st_load(data)
+        with safe_open(str(path), "pt") as fh:
+            metadata = dict(fh.metadata() or {})
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise CheckpointError(f"{path}: not a valid safetensors file ({exc})") from None
+    return tensors, metadata
 
 
 def save_trainer_state(run_dir: Path, state: dict[str, Any]) -> None:
@@ -245,9 +266,10 @@ def load_run(run_dir: str | Path, *, map_location: str | torch.device = "cpu") -
         model = build_vae(config.model)
     except ConfigError as exc:
         raise CheckpointError(f"{run_dir / CONFIG_FILE}: {exc}") from None
-    load_weights(run_dir, model)
+    step = load_weights(run_dir, model)
     model.to(map_location).eval()
-    return Run(path=run_dir, config=config, model=model, metrics=load_metrics(run_dir))
+    return Run(path=run_dir, config=config, model=model, metrics=load_metrics(run_dir),
+               step=step)
 
 
 def load(run_dir: str | Path) -> VAE:

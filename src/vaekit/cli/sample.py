@@ -15,6 +15,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=1.0,
                    help="scale of the prior's standard deviation (default 1.0)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--sampler", choices=["prior", "gmm"], default="prior",
+                   help="where latents come from: the prior N(0, I), or a Gaussian mixture "
+                        "fitted to the training codes (fitted once, kept in the run; the "
+                        "temperature scales each component) (default prior)")
     p.add_argument("--token-temperature", type=float, default=0.0,
                    help="sequence runs: 0 decodes greedily, > 0 samples tokens (default 0)")
     p.add_argument("--out", help="file to write (default RUN/figures/samples.png, or .txt for "
@@ -23,10 +27,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaekit.analysis.sampling import prior_samples
+    from vaekit.analysis.latent import decode_latents
     from vaekit.cli._runs import load_run
     from vaekit.errors import ConfigError
     from vaekit.kinds import kind_of, output_path
+    from vaekit.samplers import sample_latents
 
     if not 1 <= args.n <= 10_000:
         raise ConfigError(f"--n must be between 1 and 10000, got {args.n}")
@@ -36,12 +41,16 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--token-temperature must be in [0, 10], got {args.token_temperature}")
     run_ = load_run(args.run_dir)
     kind = kind_of(run_)
-    items = prior_samples(run_.model, args.n, temperature=args.temperature,
-                          token_temperature=args.token_temperature, seed=args.seed)
+    z = sample_latents(run_, args.n, sampler=args.sampler, temperature=args.temperature,
+                       seed=args.seed, report=say)
+    items = decode_latents(run_.model, z, token_temperature=args.token_temperature,
+                           seed=args.seed)
+    source = "prior" if args.sampler == "prior" else "fitted-mixture (gmm)"
     out = output_path(args.out, figures_dir(args.run_dir), "samples", kind.suffix)
-    written = kind.write(items, out, columns=8,
-                         title=f"{args.n} samples from the prior (temperature {args.temperature})")
+    written = kind.write(items, out, columns=8, title=f"{args.n} {source} samples "
+                                                      f"(temperature {args.temperature})")
     for line in written.lines:
         say(line)
-    say(f"wrote {written.describe()} ({args.n} prior samples, temperature {args.temperature})")
+    say(f"wrote {written.describe()} ({args.n} {source} samples, temperature "
+        f"{args.temperature})")
     return 0
