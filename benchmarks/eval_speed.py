@@ -34,14 +34,24 @@ MODELS = {
 }
 
 
-def matmul_peak(seconds: float = 1.0, size: int = 2048, dtype=torch.float32) -> float:
-    """Sustained GFLOP/s of a large square matmul on this machine and thread count."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+def sync(device: str) -> None:
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def matmul_peak(seconds: float = 1.0, size: int = 2048, dtype=torch.float32,
+                device: str = "cpu") -> float:
+    """Sustained GFLOP/s of a large square matmul here (a larger one on a GPU)."""
+    size = size if device == "cpu" else 8192
+    a = torch.randn(size, size, dtype=dtype, device=device)
+    b = torch.randn(size, size, dtype=dtype, device=device)
     a @ b  # warm-up
+    sync(device)
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         a @ b
         count += 1
+    sync(device)
     return 2 * size**3 * count / (time.perf_counter() - start) / 1e9
 
 
@@ -67,22 +77,25 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (benchmarks/gpu.py)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     x = load_dataset("mnist").test.x[: args.n]
     x = torch.bernoulli(x, generator=torch.Generator().manual_seed(0))
-    peak = matmul_peak()
+    peak = matmul_peak(device=args.device)
     print(f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs; "
           f"fp32 matmul peak here (2048^3): {peak:.0f} GFLOP/s")
     print(f"log_likelihood on {args.n} binarised MNIST test images, K = {args.k}, batch "
           f"{args.batch_size}")
     for name in args.models:
         torch.manual_seed(0)
-        model = build_vae(MODELS[name]).eval()
-        per_pair = flops_per_pair(model, x[: args.batch_size], args.k)
+        model = build_vae(MODELS[name]).to(args.device).eval()
+        per_pair = flops_per_pair(model, x[: args.batch_size].to(args.device), args.k)
         log_likelihood(model, x[:10], k=2)  # warm-up
+        sync(args.device)
         started = time.perf_counter()
         log_likelihood(model, x, k=args.k, batch_size=args.batch_size)
+        sync(args.device)
         seconds = time.perf_counter() - started
         pairs = args.n * args.k / seconds
         gflops = pairs * per_pair / 1e9

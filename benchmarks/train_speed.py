@@ -75,10 +75,11 @@ def tutorial_loss(recon_x, x, mu, logvar):
     return bce + kld
 
 
-def tutorial_epoch(model, optimizer, loader) -> None:
+def tutorial_epoch(model, optimizer, loader, device="cpu") -> None:
     model.train()
     train_loss = 0.0
     for data, _ in loader:
+        data = data.to(device)  # pytorch/examples moves each batch to the device
         optimizer.zero_grad()
         recon, mu, logvar = model(data)
         loss = tutorial_loss(recon, data, mu, logvar)
@@ -88,11 +89,11 @@ def tutorial_epoch(model, optimizer, loader) -> None:
 
 
 @torch.no_grad()
-def tutorial_test(model, x_test: torch.Tensor) -> float:
+def tutorial_test(model, x_test: torch.Tensor, device="cpu") -> float:
     model.eval()
     total = 0.0
     for i in range(0, len(x_test), 128):
-        data = x_test[i : i + 128]
+        data = x_test[i : i + 128].to(device)
         recon, mu, logvar = model(data)
         total += tutorial_loss(recon, data, mu, logvar).item()
     return total / len(x_test)
@@ -111,15 +112,26 @@ def flops_per_epoch(n: int) -> float:
     return float(n * (forward + backward))
 
 
-def matmul_peak(seconds: float = 1.0, size: int = 2048, dtype=torch.float32) -> float:
-    """Sustained GFLOP/s of a large square matmul on this machine and thread count."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+def matmul_peak(seconds: float = 1.0, size: int = 2048, dtype=torch.float32,
+                device: str = "cpu") -> float:
+    """Sustained GFLOP/s of a large square matmul on this machine and thread count (a
+    larger one on a GPU)."""
+    size = size if device == "cpu" else 8192
+    a = torch.randn(size, size, dtype=dtype, device=device)
+    b = torch.randn(size, size, dtype=dtype, device=device)
     a @ b  # warm-up
+    _sync(device)
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         a @ b
         count += 1
+    _sync(device)
     return 2 * size**3 * count / (time.perf_counter() - start) / 1e9
+
+
+def _sync(device: str) -> None:
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
 
 
 def main() -> int:
@@ -127,6 +139,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (benchmarks/gpu.py)")
     parser.add_argument("--variants", nargs="+", default=["fp32", "fp32-fast", "bf16+compile"],
                         choices=["fp32", "fp32-fast", "bf16", "fp32+compile",
                                  "fp32-fast+compile", "bf16+compile"],
@@ -141,7 +154,7 @@ def main() -> int:
         TutorialMNIST(images, data.train.y.numpy()), batch_size=128, shuffle=True
     )
     torch.manual_seed(args.seed)
-    tutorial = TutorialVAE()
+    tutorial = TutorialVAE().to(args.device)
     tutorial_opt = torch.optim.Adam(tutorial.parameters(), lr=1e-3)
 
     trainers = {}
@@ -151,14 +164,15 @@ def main() -> int:
             model=ModelConfig(latent_dim=20, hidden=(400,), likelihood="bernoulli"),
             data=DataConfig(name="mnist"),
             train=TrainConfig(epochs=args.epochs, batch_size=128, lr=1e-3, seed=args.seed,
-                              precision=precision, compile=bool(compiled)),
+                              precision=precision, compile=bool(compiled), device=args.device),
         )
         trainers[f"vaekit {variant}"] = Trainer(
             config, tempfile.mkdtemp(prefix="vaekit-speed-"), dataset=data
         )
     n = len(data.train)
     flops = flops_per_epoch(n)
-    peak, peak_bf16 = matmul_peak(), matmul_peak(dtype=torch.bfloat16)
+    peak = matmul_peak(device=args.device)
+    peak_bf16 = matmul_peak(dtype=torch.bfloat16, device=args.device)
     print(f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs; "
           f"{flops / 1e9:.0f} GFLOP per epoch (matmuls); matmul peak here (2048^3): fp32 "
           f"{peak:.0f} GFLOP/s, bf16 {peak_bf16:.0f} GFLOP/s")
@@ -169,7 +183,7 @@ def main() -> int:
 
     def run_epoch(who: str) -> None:
         if who == "tutorial":
-            tutorial_epoch(tutorial, tutorial_opt, loader)
+            tutorial_epoch(tutorial, tutorial_opt, loader, args.device)
         else:
             trainer = trainers[who]
             with matmul_precision(trainer.config.train.precision):
@@ -177,7 +191,7 @@ def main() -> int:
 
     def test_loss(who: str) -> float:
         if who == "tutorial":
-            return tutorial_test(tutorial, data.test.x)
+            return tutorial_test(tutorial, data.test.x, args.device)
         return trainers[who].evaluate()["negative_elbo"]
 
     clock = dict.fromkeys(names, 0.0)
@@ -187,8 +201,10 @@ def main() -> int:
         times = {}
         order = names if epoch % 2 else names[::-1]  # alternate, so drift hits all alike
         for who in order:
+            _sync(args.device)
             start = time.perf_counter()
             run_epoch(who)
+            _sync(args.device)
             times[who] = time.perf_counter() - start
             clock[who] += times[who]
         parts = []
