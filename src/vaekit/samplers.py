@@ -10,6 +10,10 @@ vaekit.analysis.latent_density).
   component's spread scaled by the temperature. The mixture is fitted on first use (K by
   the lowest BIC) and kept in the run directory as latent_density.safetensors (plain
   tensors, no pickle); it is fitted again when the weights have changed since.
+
+A conditional run also needs the classes to draw: `sample_labels(run, n, label=...)`.
+(In a conditional VAE z carries what the label does not, so z is drawn as above whatever
+the label; the mixture is fitted to the codes of the training images with their labels.)
 """
 
 from __future__ import annotations
@@ -41,7 +45,9 @@ def latent_density(run: Run, *, report: Callable[[str], None] | None = None) -> 
     if report is not None:
         report("fitting a Gaussian mixture to the training set's posterior means "
                f"(once; kept in {path})")
-    codes, _ = encode_means(run.model, load_split(run.config, "train").x)
+    train = load_split(run.config, "train")
+    codes, _ = encode_means(run.model, train.x,
+                            labels=train.y if run.model.classes is not None else None)
     fit = fit_latent_density(codes)
     save_tensors(path, fit.density.to_tensors(), {
         "step": str(run.step), "codes": str(fit.codes),
@@ -61,3 +67,21 @@ def sample_latents(run: Run, n: int, *, sampler: str = "prior", temperature: flo
         return run.model.prior.sample(n, temperature=temperature, generator=generator)
     density = latent_density(run, report=report)
     return density.sample(n, temperature=temperature, generator=generator)
+
+
+def sample_labels(run: Run, n: int, *, label: int | None = None) -> torch.Tensor | None:
+    """The classes (n,) a conditional run's samples are drawn for: `label` for all of
+    them, or else every class in turn (0, 1, ..., K - 1, 0, ...), so that a grid of K
+    columns shows one class per column. None for an unconditional run, which takes no
+    label (asking for one is a ConfigError)."""
+    classes = run.model.classes
+    if classes is None:
+        if label is not None:
+            raise ConfigError("--label is for conditional runs (train with --conditional); "
+                              "this run is not")
+        return None
+    if label is None:
+        return torch.arange(n) % classes
+    if not 0 <= label < classes:
+        raise ConfigError(f"--label must be a class of this run, 0..{classes - 1}; got {label}")
+    return torch.full((n,), label, dtype=torch.long)
