@@ -19,15 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from vaekit.analysis.latent import decode_latents
 from vaekit.analysis.quality import (
     JudgeSpace,
+    QualityReference,
     QualityReport,
     feature_space,
     prepare_reference,
     score_samples,
 )
 from vaekit.checkpoint import Run, load_run
+from vaekit.config import RunConfig
+from vaekit.data.dataset import Dataset
 from vaekit.data.prepare import prepare
 from vaekit.errors import ConfigError
 from vaekit.samplers import sample_labels, sample_latents
@@ -94,25 +99,46 @@ def sample_quality(
         raise ConfigError(f"the number of samples must be in {MIN_SAMPLES}..{MAX_SAMPLES}, "
                           f"got {n}")
     started = time.perf_counter()
-    # The grey images, also for runs trained on binarised pixels: samples are means.
-    config = dataclasses.replace(run.config, data=dataclasses.replace(run.config.data,
-                                                                      binarize="none"))
-    _, data = prepare(config)
-    used = min(n, len(data.train))
-    space = feature_space(config.data.name, data.train.x)
-    say(f"reference rows: {len(data.test)} test images, {used} training images and {used} "
-        f"noise images in {space.name} features")
-    reference = prepare_reference(train_x=data.train.x, test_x=data.test.x, space=space,
-                                  n=used, seed=seed)
-    say(f"drawing {used} latents ({sampler}) and decoding them")
-    z = sample_latents(run, used, sampler=sampler, temperature=temperature, seed=seed,
-                       report=say)
-    labels = sample_labels(run, used)
-    images = decode_latents(run.model, z, labels=labels)
-    say(f"scoring {used} samples")
-    judged = labels if isinstance(space, JudgeSpace) else None
-    scored = score_samples(images, reference, labels=judged)
+    reference = quality_reference(run.config, n=n, seed=seed, report=say)
+    scored, _ = score_run(run, reference, sampler=sampler, temperature=temperature,
+                          seed=seed, report=say)
     return RunSampleQuality(run=str(run.path), sampler=sampler, temperature=temperature,
                             seed=seed, report=scored, requested=n,
-                            conditional=labels is not None,
+                            conditional=run.model.classes is not None,
                             seconds=time.perf_counter() - started)
+
+
+def quality_reference(config: RunConfig, *, n: int, seed: int = 0,
+                      dataset: Dataset | None = None,
+                      report: Callable[[str], None] | None = None) -> QualityReference:
+    """The test images in the data's feature space and the reference rows, for sets of
+    min(n, training images) samples: what every run on this data is scored against.
+    `dataset`: the data, when already loaded (else config.data names it)."""
+    # The grey images, also for runs trained on binarised pixels: samples are means.
+    config = dataclasses.replace(config, data=dataclasses.replace(config.data,
+                                                                  binarize="none"))
+    _, data = prepare(config, dataset)
+    used = min(n, len(data.train))
+    space = feature_space(config.data.name, data.train.x)
+    if report is not None:
+        report(f"reference rows: {len(data.test)} test images, {used} training images and "
+               f"{used} noise images in {space.name} features")
+    return prepare_reference(train_x=data.train.x, test_x=data.test.x, space=space, n=used,
+                             seed=seed)
+
+
+def score_run(
+    run: Run, reference: QualityReference, *, sampler: str = "prior", temperature: float = 1.0,
+    seed: int = 0, report: Callable[[str], None] | None = None,
+) -> tuple[QualityReport, torch.Tensor]:
+    """Draw reference.n latents from the run's sampler, decode them (every class in turn,
+    for a conditional run) and score them; also returns the latents (N, D)."""
+    say = report or (lambda _text: None)
+    say(f"drawing {reference.n} latents ({sampler}) and decoding them")
+    z = sample_latents(run, reference.n, sampler=sampler, temperature=temperature, seed=seed,
+                       report=say)
+    labels = sample_labels(run, reference.n)
+    images = decode_latents(run.model, z, labels=labels)
+    say(f"scoring {reference.n} samples")
+    judged = labels if isinstance(reference.space, JudgeSpace) else None
+    return score_samples(images, reference, labels=judged), z
