@@ -26,7 +26,7 @@ def _nearest_class_mean_accuracy(images, asked, train):
     return float((guess == asked).float().mean())
 
 
-def test_a_conditional_vae_draws_the_class_it_is_asked_for(tmp_path):
+def test_a_conditional_vae_draws_the_class_it_is_asked_for(tmp_path, capsys):
     result = train(_cfg(True, 8), tmp_path / "cvae")
     run = load_run(tmp_path / "cvae")
     assert run.config.model.classes == 10 and run.model.classes == 10
@@ -42,6 +42,10 @@ def test_a_conditional_vae_draws_the_class_it_is_asked_for(tmp_path):
     assert np.isfinite(result.metrics[-1]["test"]["negative_elbo"])
     ev, _ = evaluate(run.model, data.test.x[:50], k=5, labels=data.test.y[:50])
     assert np.isfinite(ev.nll) and ev.proper_likelihood is False  # BCE on grey pixels
+    # commands that give no labels say so in one line
+    assert main(["reconstruct", str(tmp_path / "cvae")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "conditional on class labels" in err and len(err.splitlines()) == 1
 
 
 def test_conditional_needs_labels_in_one_line(tmp_path, capsys):

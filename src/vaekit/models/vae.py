@@ -95,7 +95,8 @@ class VAE(nn.Module):
             return None
         if y is None:
             raise ConfigError(f"this model is conditional on class labels (0..{self.classes - 1})"
-                              ": give them (y=..., or --label on the command line)")
+                              " and none were given (y=...); the commands that take them: "
+                              "sample --label, evaluate, serve")
         y = torch.as_tensor(y, device=self.device).long().reshape(-1)
         if y.numel() == 1:
             y = y.expand(n)
