@@ -12,7 +12,7 @@ from vaekit.cli.common import add_config_flags, changed_keys, say
 
 HELP = ("train an AE and a VAE alike at each latent size and score their prior and "
         "fitted-mixture samples (table, figure, JSON)")
-COLUMNS = ("fd", "precision", "recall", "density", "coverage", "validity", "latent_gap")
+COLUMNS = ("fd", "precision", "recall", "density", "coverage", "validity")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -75,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_bytes(out / name / "figures" / "compare.png", figure.read_bytes())
     protocol = doc["protocol"]
     say(f"{protocol['n']} samples per row against {protocol['test_images']} test images in "
-        f"{protocol['features']} features (k = {protocol['k']}); lower fd and latent_gap "
-        "are better, higher others")
+        f"{protocol['features']} features (k = {protocol['k']}); lower fd is better, "
+        "higher the others")
     say(f"  {'':<18}" + "".join(f"{c:>11}" for c in COLUMNS))
     for name, row in doc["reference"].items():
         say(_row(f"reference {name}", row))
