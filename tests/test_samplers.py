@@ -61,7 +61,20 @@ def test_labels_for_conditional_runs_and_sample_label(tmp_path, capsys):
     assert sample_labels(run, 3, label=7).tolist() == [7, 7, 7]
     with pytest.raises(ConfigError, match="0..9"):
         sample_labels(run, 3, label=10)
-    assert sample_latents(run, 100, sampler="gmm").shape == (100, 3)  # codes with labels
+    # one mixture per class, each fitted to the codes of that class's training images
+    from vaekit.analysis.latent import encode_means
+    from vaekit.data.prepare import load_split
+
+    split = load_split(run.config, "train")
+    codes, _ = encode_means(run.model, split.x, labels=split.y)
+    sevens = torch.full((400,), 7)
+    z = sample_latents(run, 400, sampler="gmm", labels=sevens, seed=2)
+    spread = float(codes.std(0).max())
+    assert (z.mean(0) - codes[split.y == 7].mean(0)).abs().max() < 0.25 * spread
+    again = sample_latents(load_run(tmp_path / "cvae"), 400, sampler="gmm", labels=sevens,
+                           seed=2)  # read back from the run directory
+    assert torch.equal(z, again)
+    assert sample_latents(run, 20, sampler="gmm").shape == (20, 3)  # every class in turn
     out = tmp_path / "sevens.png"
     assert main(["sample", str(tmp_path / "cvae"), "--label", "7", "--n", "16", "--out",
                  str(out)]) == 0

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     kind = kind_of(run_)
     labels = sample_labels(run_, args.n, label=args.label)  # None: not a conditional run
     z = sample_latents(run_, args.n, sampler=args.sampler, temperature=args.temperature,
-                       seed=args.seed, report=say)
+                       seed=args.seed, labels=labels, report=say)
     items = decode_latents(run_.model, z, token_temperature=args.token_temperature,
                            seed=args.seed, labels=labels)
     source = "prior" if args.sampler == "prior" else "fitted-mixture (gmm)"

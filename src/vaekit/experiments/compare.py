@@ -30,7 +30,7 @@ from vaekit.data.prepare import prepare
 from vaekit.data.registry import load_dataset
 from vaekit.errors import ConfigError
 from vaekit.experiments.sample_quality import quality_reference, score_run
-from vaekit.samplers import SAMPLERS, latent_density, sample_labels
+from vaekit.samplers import SAMPLERS, latent_densities, sample_labels
 from vaekit.training.trainer import train
 from vaekit.viz.images import grid
 from vaekit.viz.latent import ModelPanel
@@ -150,7 +150,7 @@ def compare_ae_vae(
             result.document["models"][run_name(name, d)] = {
                 "model": name, "latent_dim": d, "train_seconds": round(seconds, 1),
                 "test": trained.metrics[-1]["test"],
-                "gmm_components": latent_density(run).components,
+                "gmm_components": [d.components for d in latent_densities(run).values()],
                 **{row.sampler: row.to_dict() for row in rows}}
             result.panels.append(_panel(f"{name.upper()}, {d}-D", run, codes,
                                         None if test.y is None else test.y.numpy(), samples,

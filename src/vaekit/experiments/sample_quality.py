@@ -135,9 +135,9 @@ def score_run(
     for a conditional run) and score them; also returns the latents (N, D)."""
     say = report or (lambda _text: None)
     say(f"drawing {reference.n} latents ({sampler}) and decoding them")
+    labels = sample_labels(run, reference.n)  # None unless the run is conditional
     z = sample_latents(run, reference.n, sampler=sampler, temperature=temperature, seed=seed,
-                       report=say)
-    labels = sample_labels(run, reference.n)
+                       labels=labels, report=say)
     images = decode_latents(run.model, z, labels=labels)
     say(f"scoring {reference.n} samples")
     judged = labels if isinstance(reference.space, JudgeSpace) else None

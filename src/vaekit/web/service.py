@@ -175,7 +175,7 @@ class Explorer:
         with self.fitting:  # the first gmm request fits the mixture; the others wait for it
             try:
                 z = sample_latents(self.run, n, sampler=sampler, temperature=temperature,
-                                   seed=seed)
+                                   seed=seed, labels=labels)
             except ValueError as exc:  # e.g. too few training codes for a mixture
                 raise InputError(str(exc)) from None
         return self._decoded(z, temperature=temperature, seed=seed, labels=labels,
