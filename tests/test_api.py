@@ -7,7 +7,7 @@ DOCUMENTED = {
     "VAE", "VAEOutput", "build_vae",
     "negative_elbo", "iwae_bound", "Loss",
     "evaluate", "log_likelihood", "Evaluation", "elbo_terms", "ElboTerms",
-    "load_dataset", "Dataset", "Split", "sample_latents",
+    "load_dataset", "Dataset", "Split", "sample_latents", "sample_quality",
     "ModelConfig", "DataConfig", "TrainConfig", "RunConfig", "load_toml",
     "VaekitError", "ConfigError", "DataError", "CheckpointError", "TrainingError",
 }

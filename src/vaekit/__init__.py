@@ -39,6 +39,7 @@ _EXPORTS = {
     "Dataset": "vaekit.data.dataset",
     "Split": "vaekit.data.dataset",
     "sample_latents": "vaekit.samplers",
+    "sample_quality": "vaekit.experiments.sample_quality",
     "ModelConfig": "vaekit.config",
     "DataConfig": "vaekit.config",
     "TrainConfig": "vaekit.config",

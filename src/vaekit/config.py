@@ -34,8 +34,12 @@ class ModelConfig:
     latent_dim: int = 5  # the seed's default
     hidden: tuple[int, ...] = (400,)  # dense layers (encoder order; the decoder mirrors them)
     activation: str = "relu"
-    likelihood: str = "gaussian"  # gaussian (squared error) | bernoulli (BCE) | categorical
+    # gaussian (squared error, fixed sigma) | gaussian_learned (one learned sigma) |
+    # gaussian_optimal (sigma-VAE's analytic sigma) | bernoulli (BCE) | continuous_bernoulli
+    # | categorical (tokens); see vaekit.models.likelihoods
+    likelihood: str = "gaussian"
     autoencoder: bool = False  # plain AE: same encoder/decoder, no sampling, no KL
+    conditional: bool = False  # images: the class label (one-hot) goes to encoder and decoder
     channels: tuple[int, ...] = (32, 64)  # conv: channels of each stride-2 convolution
     embedding_dim: int = 64  # lstm: token embedding size
     rnn_hidden: int = 256  # lstm: units per direction
@@ -47,6 +51,7 @@ class ModelConfig:
     input_shape: tuple[int, ...] | None = None  # (C, H, W) images, (T,) sequences
     vocab_size: int | None = None  # sequences: number of token classes
     pad_token: int | None = None  # sequences: the class that marks padding (not scored)
+    classes: int | None = None  # conditional models: number of class labels
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,8 @@ SECTIONS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "train": 
 # the registries that map names to classes (vaekit.models.build, tested to agree).
 CHOICES: dict[str, tuple[str, ...]] = {
     "model.arch": ("dense", "conv", "lstm"),
-    "model.likelihood": ("gaussian", "bernoulli", "continuous_bernoulli", "categorical"),
+    "model.likelihood": ("gaussian", "gaussian_learned", "gaussian_optimal", "bernoulli",
+                         "continuous_bernoulli", "categorical"),
     "model.activation": ("relu", "tanh", "elu", "gelu", "leaky_relu"),
     "data.binarize": ("none", "dynamic"),
     "data.corruption": ("none", "gaussian", "salt_pepper", "mask"),
@@ -268,6 +274,10 @@ def _check(cfg: RunConfig) -> RunConfig:
         raise ConfigError(f"model.vocab_size must be in 1..1000000, got {m.vocab_size}")
     if m.pad_token is not None and not (m.vocab_size and 0 <= m.pad_token < m.vocab_size):
         raise ConfigError("model.pad_token must be a class index below model.vocab_size")
+    if m.conditional and m.arch == "lstm":
+        raise ConfigError("model.conditional is for image models (dense, conv)")
+    if m.classes is not None and not 2 <= m.classes <= 100_000:
+        raise ConfigError(f"model.classes must be between 2 and 100000, got {m.classes}")
     if min(t.kl_warmup_steps, t.kl_cycle_steps) < 0 or t.free_bits < 0:
         raise ConfigError("train.kl_warmup_steps, kl_cycle_steps and free_bits must be >= 0")
     if t.kl_schedule == "cyclical" and not 0 < t.kl_warmup_steps <= t.kl_cycle_steps:

@@ -136,28 +136,40 @@ def test_attribute_glasses_on_olivetti_is_measured(tmp_path_factory, capsys):
     assert "mean P(glasses)" in capsys.readouterr().out
 
 
-def test_compare_trains_both_and_writes_numbers(tmp_path, capsys):
+def test_compare_trains_both_at_each_latent_and_scores_both_samplers(tmp_path, capsys):
     out = tmp_path / "cmp"
-    argv = ["compare", "--out", str(out), *TINY, "--epochs", "1", "--samples", "100",
-            "--pairs", "5"]
+    argv = ["compare", "--out", str(out), *TINY, "--epochs", "1", "--latent-dims", "2", "3",
+            "--n-samples", "200"]
     assert main(argv) == 0
+    stdout = capsys.readouterr().out
     doc = json.loads((out / "compare.json").read_text())
-    assert set(doc["models"]) == {"ae", "vae"} and set(doc["vae_wins"]) == {
-        "prior_validity", "latent_gap", "interpolation_max_step",
-        "interpolation_confidence_dip"}
-    for m in doc["models"].values():
-        assert 0 <= m["prior_validity"] <= 1 and m["latent_gap"] > 0
-        assert 0 <= m["interpolation_max_step"] <= 1 and 0 <= m["interpolation_confidence_dip"] <= 1
-        assert m["prior_samples"] == 100 and m["pairs"] == 5
-    assert doc["config"]["model"]["latent_dim"] == 2 and doc["config"]["model"]["hidden"] == [32]
-    assert (out / "compare.png").is_file() and (out / "vae" / "figures" / "compare.png").is_file()
-    assert json.loads((out / "ae" / "config.json").read_text())["model"]["autoencoder"] is True
-    assert "VAE: prior-sample validity" in capsys.readouterr().out
+    assert set(doc["models"]) == {"ae-2", "vae-2", "ae-3", "vae-3"}
+    assert set(doc["reference"]) == {"test", "noise"}
+    assert doc["protocol"]["n"] == 200 and doc["protocol"]["features"] == "pixel-pca"
+    assert "no judge ships" in doc["protocol"]["note"]  # digits: the fallback, said
+    noise, test = doc["reference"]["noise"], doc["reference"]["test"]
+    assert test["fd"] < noise["fd"] and test["recall"] > noise["recall"] == 0
+    for name, entry in doc["models"].items():
+        assert entry["latent_dim"] == int(name.split("-")[1]) and len(entry["gmm_components"]) == 1
+        for sampler in ("prior", "gmm"):
+            row = entry[sampler]
+            assert row["n"] == 200
+            assert row["fd"] > 0 and 0 <= row["precision"] <= 1 and row["validity"] is None
+    assert set(doc["verdict"]) == {"2", "3"}
+    assert set(doc["verdict"]["3"]) == {"seed_claim", "ae_gmm_halves_fd", "vae_gmm_not_worse",
+                                        "ae_gmm_beats_vae_prior"}
+    assert doc["config"]["model"]["hidden"] == [32]
+    assert "AE-3 gmm" in stdout and "reference noise" in stdout and "latent 3:" in stdout
+    assert (out / "compare.png").is_file() and (out / "vae-3" / "figures" / "compare.png").is_file()
+    assert (out / "ae-2" / "latent_density.safetensors").is_file()  # the mixture, kept
+    assert json.loads((out / "ae-2" / "config.json").read_text())["model"]["autoencoder"] is True
     assert main(argv) == 2  # the runs exist: --overwrite or another --out
     assert main([*argv, "--overwrite", "--autoencoder"]) == 2
-    assert main(["report", str(out / "vae")]) == 0
-    page = (out / "vae" / "report.html").read_text()
-    assert "AE vs VAE" in page and "prior_validity" in page
+    assert main([*argv, "--overwrite", "--latent-dim", "4"]) == 2
+    assert "--latent-dims" in capsys.readouterr().err
+    assert main(["report", str(out / "vae-3")]) == 0
+    page = (out / "vae-3" / "report.html").read_text()
+    assert "AE vs VAE" in page and "ae_gmm_halves_fd" in page
 
 
 def test_report_inlines_every_figure(vae2, capsys):

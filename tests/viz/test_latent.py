@@ -21,9 +21,14 @@ def test_compare_figure_has_one_row_per_model(tmp_path):
     rng = np.random.default_rng(0)
     tiles = rng.random((16, 1, 8, 8))
     panel = ModelPanel(name="VAE", points=rng.normal(size=(50, 2)),
-                       labels=rng.integers(0, 3, 50), manifold=grid(tiles, nrow=4),
-                       samples=grid(tiles, nrow=4), interpolation=grid(tiles, nrow=8),
-                       numbers={"validity": 0.5})
-    one = Image.open(save_compare_figure([panel], tmp_path / "one.png", span=3.0))
-    two = Image.open(save_compare_figure([panel, panel], tmp_path / "two.png", span=3.0))
+                       labels=rng.integers(0, 3, 50),
+                       pictures=[("prior samples", grid(tiles, nrow=4)),
+                                 ("gmm samples", grid(tiles, nrow=4))],
+                       numbers={"FD": 12.5})
+    one = Image.open(save_compare_figure([panel], tmp_path / "one.png"))
+    two = Image.open(save_compare_figure([panel, panel], tmp_path / "two.png"))
     assert one.size[0] == two.size[0] and two.size[1] > 1.8 * one.size[1]
+    three = ModelPanel(name="AE", points=rng.normal(size=(50, 2)), labels=None,
+                       pictures=[("samples", grid(tiles, nrow=4))] * 3)
+    wider = Image.open(save_compare_figure([panel, three], tmp_path / "wider.png"))
+    assert wider.size[0] > one.size[0]  # a column per picture of the widest row

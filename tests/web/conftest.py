@@ -29,6 +29,14 @@ def digits_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def conditional_run(tmp_path_factory) -> Path:
+    """A conditional VAE on the 8x8 digits: every decoding takes a class label."""
+    return _train(tmp_path_factory, "conditional", RunConfig(
+        model=ModelConfig(hidden=(32,), latent_dim=2, likelihood="bernoulli", conditional=True),
+        data=DataConfig(name="digits"), train=TrainConfig(epochs=1, batch_size=100)))
+
+
+@pytest.fixture(scope="session")
 def wide_run(tmp_path_factory) -> Path:
     """A 20-D latent: more dimensions than sliders, and a PCA map."""
     return _train(tmp_path_factory, "wide", RunConfig(

@@ -66,6 +66,52 @@ def test_sample_is_reproducible_with_a_seed(client, digits_explorer):
     assert len(fresh["z"]) == 1 and isinstance(fresh["seed_used"], int)
 
 
+def test_sample_from_the_fitted_mixture(client, digits_explorer):
+    from vaekit.samplers import sample_latents
+
+    assert client.get("/api/info").json()["samplers"] == ["prior", "gmm"]
+    body = {"n": 6, "temperature": 0.5, "seed": 3}
+    gmm = client.post("/api/sample", json={**body, "sampler": "gmm"}).json()
+    prior = client.post("/api/sample", json=body).json()
+    assert gmm["sampler"] == "gmm" and prior["sampler"] == "prior" and gmm["z"] != prior["z"]
+    expected = sample_latents(digits_explorer.run, 6, sampler="gmm", temperature=0.5, seed=3)
+    torch.testing.assert_close(torch.tensor(gmm["z"]), expected.clamp(-10, 10))
+    again = client.post("/api/sample", json={**body, "sampler": "gmm"}).json()
+    assert again["images"] == gmm["images"]  # the kept mixture, the same seed
+
+
+def test_a_conditional_run_decodes_the_class_asked_for(conditional_run):
+    explorer = Explorer(conditional_run)
+    with TestClient(create_app(explorer)) as c:
+        info = c.get("/api/info").json()
+        assert info["classes"] == 10 and len(info["label_names"]) == 10
+        z = [0.3, -0.7]
+        three = c.post("/api/decode", json={"z": z, "label": 3}).json()
+        expected = to_uint8(explorer.model.generate(torch.tensor([z]), y=3).numpy())
+        assert three["labels"] == [3]
+        assert np.array_equal(png(three["images"][0]), expected[0, ..., 0])
+        eight = c.post("/api/decode", json={"z": z, "label": 8}).json()
+        assert eight["images"] != three["images"]  # the same z, another class
+        for body in ({"z": z}, {"z": z, "label": 10}):
+            r = c.post("/api/decode", json=body)
+            assert r.status_code == 422 and "label" in r.json()["detail"]
+        every = c.post("/api/sample", json={"n": 12, "seed": 1}).json()
+        assert every["labels"] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+        sevens = c.post("/api/sample", json={"n": 4, "seed": 1, "label": 7,
+                                              "sampler": "gmm"}).json()
+        assert sevens["labels"] == [7] * 4
+        example = c.get("/api/example/5").json()  # reconstructed as its own class
+        assert example["labels"] == [example["label"]] == [int(explorer.test.y[5])]
+        path = c.post("/api/interpolate", json={"from_index": 0, "to_index": 1, "steps": 4,
+                                                "label": 2}).json()
+        assert path["labels"] == [2] * 4
+        assert c.post("/api/attribute", json={"name": "3", "z": z, "label": 1}).status_code == 200
+        upload = upload_bytes((explorer.test.x[0, 0].numpy() * 255).astype(np.uint8), "PNG")
+        r = c.post("/api/encode", files={"file": ("a.png", upload, "image/png")},
+                   data={"label": "4"})
+        assert r.status_code == 200 and r.json()["labels"] == [4]
+
+
 def test_example_map_and_interpolation_use_the_test_encodings(client, digits_explorer):
     means, _ = encode_means(digits_explorer.model, digits_explorer.test.x)
     ex = client.get("/api/example/7").json()

@@ -50,6 +50,11 @@ BAD_JSON = [  # (endpoint, body): each must be 422
     ("sample", {"n": 10**12}), ("sample", {"n": 2.5}), ("sample", {"n": "3"}),
     ("sample", {"temperature": -0.1}), ("sample", {"temperature": 3.5}),
     ("sample", {"temperature": "hot"}), ("sample", {"seed": -1}), ("sample", {"seed": 2**40}),
+    ("sample", {"sampler": "flow"}), ("sample", {"sampler": 1}),
+    ("sample", {"label": 1}),  # the run is not conditional
+    ("sample", {"label": -1}), ("sample", {"label": "3"}),
+    ("decode", {"z": [0, 0], "label": 0}),
+    ("interpolate", {"from_index": 0, "to_index": 1, "label": 2}),
     ("interpolate", {"from_index": 0, "to_index": 1, "steps": 1}),
     ("interpolate", {"from_index": 0, "to_index": 1, "steps": 33}),
     ("interpolate", {"from_index": 0, "to_index": 1, "steps": 10**9}),

@@ -110,10 +110,10 @@ def _new_src(page, selector: str, old: str) -> str:
     return page.get_attribute(selector, "src")
 
 
-def _count(page, selector: str, n: int) -> None:
+def _count(page, selector: str, n: int, *, timeout: int = 10_000) -> None:
     from playwright.sync_api import expect
 
-    expect(page.locator(selector)).to_have_count(n, timeout=10_000)
+    expect(page.locator(selector)).to_have_count(n, timeout=timeout)
 
 
 def test_slider_and_map_click_decode_in_a_real_browser(digits_run):
@@ -138,6 +138,33 @@ def test_slider_and_map_click_decode_in_a_real_browser(digits_run):
         page.click("#sample")
         _count(page, "#samples img", 8)
         assert "error" not in (page.get_attribute("#status", "class") or "")
+        assert problems == []
+
+
+def test_label_picker_and_sampler_on_a_conditional_run(conditional_run):
+    from playwright.sync_api import expect
+
+    with serving(conditional_run) as url, offline_page(url) as (page, problems):
+        expect(page.locator("#decoded")).to_have_attribute("src", PNG_URI)
+        assert page.is_visible("#label") and page.locator("#label option").count() == 10
+        before = page.get_attribute("#decoded", "src")
+        with page.expect_request("**/api/decode") as request:
+            page.select_option("#label", "6")
+        assert request.value.post_data_json["label"] == 6
+        assert _new_src(page, "#decoded", before) != before  # the same z as another class
+        page.select_option("#sampler", "gmm")
+        with page.expect_request("**/api/sample") as request:
+            page.click("#sample")
+        assert request.value.post_data_json == {"n": 8, "temperature": 1, "sampler": "gmm",
+                                                "label": 6}
+        _count(page, "#samples img", 8, timeout=60_000)  # the first one fits the mixture
+        assert problems == []
+
+
+def test_unconditional_page_hides_the_label_picker(digits_run):
+    with serving(digits_run) as url, offline_page(url) as (page, problems):
+        page.wait_for_selector("body[data-ready=true]")
+        assert not page.is_visible("#label")
         assert problems == []
 
 

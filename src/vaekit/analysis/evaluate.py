@@ -60,6 +60,10 @@ class ElboTerms:
         return {**asdict(self), "kl_per_dim": list(self.kl_per_dim)}
 
 
+def _slice(labels: torch.Tensor | None, i: int, n: int) -> torch.Tensor | None:
+    return None if labels is None else labels[i : i + n]
+
+
 @torch.no_grad()
 def elbo_terms(
     model: VAE,
@@ -69,10 +73,11 @@ def elbo_terms(
     free_bits: float = 0.0,
     batch_size: int = 1000,
     seed: int = 0,
+    labels: torch.Tensor | None = None,
 ) -> ElboTerms:
     """The negative ELBO's terms over every example of x. The sampling noise comes from
     its own generator (`seed`), so repeated evaluations give the same number and leave
-    the global RNG alone."""
+    the global RNG alone. `labels` (N,): a conditional model's class labels."""
     was_training = model.training
     model.eval()
     generator = torch.Generator(device=model.device).manual_seed(seed)
@@ -81,7 +86,7 @@ def elbo_terms(
     means = []
     for i in range(0, x.shape[0], batch_size):
         xb = x[i : i + batch_size].to(model.device)
-        out = model(xb, generator=generator)
+        out = model(xb, generator=generator, y=_slice(labels, i, batch_size))
         rec_sum += out.p_x.reconstruction(xb).double().sum().cpu()
         if out.q_log_std is not None:
             batch = out.p_z.kl(out.q_mean, out.q_log_std, out.z).double().sum(0).cpu()
@@ -120,11 +125,13 @@ def log_likelihood(
     samples_per_pass: int | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    labels: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The importance-weighted estimate L_K of log p(x) for every example: (N,), float64,
     nats. `batch_size` examples at a time; K is split into chunks of at most
     `samples_per_pass // batch_size` samples (at least 1); `samples_per_pass` defaults to
-    VALUES_PER_PASS // D for D values per example. Seeded: its own generator."""
+    VALUES_PER_PASS // D for D values per example. Seeded: its own generator. `labels`
+    (N,): a conditional model's class labels."""
     if k < 1:
         raise ConfigError(f"the number of importance samples must be at least 1, got {k}")
     check_evaluable(model)
@@ -139,7 +146,8 @@ def log_likelihood(
         xb = x[i : i + batch_size].to(model.device)
         parts = []  # per chunk: logsumexp_k log w_k, (B,)
         for start in range(0, k, chunk):
-            forward = model(xb, samples=min(chunk, k - start), generator=generator)
+            forward = model(xb, samples=min(chunk, k - start), generator=generator,
+                            y=_slice(labels, i, batch_size))
             log_w = importance_log_weights(forward, xb)  # (c, B)
             parts.append(torch.logsumexp(log_w.double(), 0))  # (B,)
         out.append((torch.logsumexp(torch.stack(parts), 0) - math.log(k)).cpu())
@@ -180,11 +188,12 @@ class Evaluation:
 
 
 @torch.no_grad()
-def omitted_constant(model: VAE, x: torch.Tensor) -> float:
+def omitted_constant(model: VAE, x: torch.Tensor, *,
+                     labels: torch.Tensor | None = None) -> float:
     """What the likelihood's training `reconstruction` leaves out of -log p(x|z), in nats
     per example: D log(sigma sqrt(2 pi)) for a Gaussian, 0 for a Bernoulli."""
-    xb = x[:1].to(model.device)
-    p_x = model.decode(model.encode(xb).mean)
+    xb, yb = x[:1].to(model.device), _slice(labels, 0, 1)
+    p_x = model.decode(model.encode(xb, y=yb).mean, y=yb)
     return float((-p_x.log_prob(xb) - p_x.reconstruction(xb)).double().mean())
 
 
@@ -216,11 +225,13 @@ def evaluate(
     seed: int = 0,
     levels: int | None = None,
     progress: Progress | None = None,
+    labels: torch.Tensor | None = None,
 ) -> tuple[Evaluation, torch.Tensor]:
     """All metrics for the examples x, and the per-example log p(x) estimates (N,) (they
     feed out-of-distribution scores, see vaekit.analysis.ood). `levels`: the number of
     intensity levels of the data (256 for 8-bit images), which makes densities comparable
-    with published bits per dimension; None evaluates densities on x as given."""
+    with published bits per dimension; None evaluates densities on x as given. `labels`
+    (N,): a conditional model's class labels (its numbers are then log p(x | y))."""
     check_evaluable(model)
     dims = x[0].numel()
     support = _support(model)
@@ -237,12 +248,12 @@ def evaluate(
     elif support in ("real", "unit_interval") and levels is not None:
         deq = levels
         x = dequantize(x, levels, seed=seed)
-    terms = elbo_terms(model, x, batch_size=max(batch_size, 1), seed=seed)
+    terms = elbo_terms(model, x, batch_size=max(batch_size, 1), seed=seed, labels=labels)
     log_px = log_likelihood(model, x, k=k, batch_size=batch_size, seed=seed,
-                            progress=progress)
+                            progress=progress, labels=labels)
     n = log_px.shape[0]
     sem = float(log_px.std() / math.sqrt(n)) if n > 1 else float("nan")
-    const = omitted_constant(model, x)
+    const = omitted_constant(model, x, labels=labels)
     # The training loss leaves the Gaussian constant out of its reconstruction term; a
     # bound on log p(x), comparable with the IWAE estimate, must keep it.
     reconstruction = terms.reconstruction + const

@@ -17,13 +17,15 @@ from vaekit.models.vae import VAE
 
 @torch.no_grad()
 def encode_means(
-    model: VAE, x: torch.Tensor, *, batch_size: int = 1000
+    model: VAE, x: torch.Tensor, *, batch_size: int = 1000, labels: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Posterior means and log standard deviations for every example: (N, D), (N, D)."""
+    """Posterior means and log standard deviations for every example: (N, D), (N, D).
+    `labels` (N,): a conditional model's class labels."""
     device = model.device
     means, log_stds = [], []
     for i in range(0, x.shape[0], batch_size):
-        q_z = model.encode(x[i : i + batch_size].to(device))
+        y = None if labels is None else labels[i : i + batch_size]
+        q_z = model.encode(x[i : i + batch_size].to(device), y=y)
         means.append(q_z.mean.cpu())
         log_stds.append(q_z.stddev.log().cpu())
     return torch.cat(means), torch.cat(log_stds)
@@ -31,13 +33,16 @@ def encode_means(
 
 @torch.no_grad()
 def decode_latents(model: VAE, z: torch.Tensor, *, token_temperature: float = 0.0,
-                   seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
+                   seed: int = 0, batch_size: int = 1000,
+                   labels: torch.Tensor | None = None) -> torch.Tensor:
     """Examples decoded from latents (N, D), on the CPU: images (N, C, H, W) in [0, 1] or
-    sequences (N, T) of token classes (greedy for token_temperature 0)."""
+    sequences (N, T) of token classes (greedy for token_temperature 0). `labels` (N,): the
+    classes a conditional model is asked for."""
     generator = torch.Generator(device=model.device).manual_seed(seed)
     return torch.cat([
         model.generate(z[i : i + batch_size].to(model.device), temperature=token_temperature,
-                       generator=generator).cpu()
+                       generator=generator,
+                       y=None if labels is None else labels[i : i + batch_size]).cpu()
         for i in range(0, z.shape[0], batch_size)])
 
 

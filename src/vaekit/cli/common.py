@@ -42,11 +42,16 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--latent-dim": ("model.latent_dim", {"type": int, "help": "dimensions of z"}),
     "--hidden": ("model.hidden", {"type": int, "nargs": "+", "help": "hidden layer sizes"}),
     "--activation": ("model.activation", {"help": "hidden-layer activation"}),
-    "--likelihood": ("model.likelihood", {"help": "gaussian = summed squared error; "
+    "--likelihood": ("model.likelihood", {"help": "gaussian = summed squared error (fixed "
+                                                  "sigma); gaussian_learned / gaussian_optimal "
+                                                  "= sigma learned / set to its optimum; "
                                                   "bernoulli = summed BCE; continuous_bernoulli "
                                                   "= a proper likelihood for grey pixels"}),
     "--autoencoder": ("model.autoencoder", {"action": "store_const", "const": True,
                                             "help": "plain auto-encoder: no sampling, no KL"}),
+    "--conditional": ("model.conditional", {"action": "store_const", "const": True,
+                                            "help": "labelled images: feed the class label "
+                                                    "to encoder and decoder (conditional VAE)"}),
     "--conv-channels": ("model.channels", {"type": int, "nargs": "+",
                                            "help": "conv: channels per stride-2 layer"}),
     "--embedding-dim": ("model.embedding_dim", {"type": int, "help": "lstm: token embedding"}),

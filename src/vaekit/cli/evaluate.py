@@ -1,4 +1,5 @@
-"""vaekit evaluate: likelihood metrics of a trained run, and out-of-distribution AUROCs."""
+"""vaekit evaluate: likelihood metrics of a trained run, and out-of-distribution AUROCs;
+with --sample-quality, the quality of its samples instead (one helper per kind of run)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from vaekit.cli.common import say
 
 HELP = ("log p(x) (IWAE), ELBO terms, bits/dim, active units; --ood AUROCs; sequence runs: "
-        "accuracy, NLL per token and KL")
+        "accuracy, NLL per token and KL; --sample-quality: FD, precision/recall, validity")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,8 +23,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="examples per pass (the K samples are chunked to bound memory)")
     p.add_argument("--ood", nargs="+", metavar="SOURCE", default=[],
                    help="out-of-distribution sets: 'noise' (uniform pixels) or dataset names")
-    p.add_argument("--seed", type=int, default=0, help="seed of the importance samples")
-    p.add_argument("--out", metavar="FILE.json", help="default RUN/evaluation.json")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the importance samples (or of the drawn samples)")
+    p.add_argument("--out", metavar="FILE.json", help="default RUN/evaluation.json (with "
+                   "--sample-quality: RUN/sample-quality-SAMPLER.json)")
+    quality = p.add_argument_group("sample quality (instead of the likelihood)")
+    quality.add_argument("--sample-quality", action="store_true",
+                         help="score decoded samples against the test set: Fréchet distance, "
+                              "precision/recall, density/coverage and validity in a judge's "
+                              "features, beside the test-set and noise reference rows")
+    quality.add_argument("--n-samples", type=int, default=10_000, metavar="N",
+                         help="samples to score (default 10000; at most 100000, and at most "
+                              "the number of training images, which the reference row uses)")
+    quality.add_argument("--sampler", choices=["prior", "gmm"], default="prior",
+                         help="where latents come from: the prior, or a Gaussian mixture "
+                              "fitted to the training codes (default prior)")
+    quality.add_argument("--temperature", type=float, default=1.0,
+                         help="scale of the sampler's spread (default 1.0)")
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -114,7 +130,76 @@ def _ood_report(results, k: int) -> str:
     return "\n".join(lines)
 
 
+def _quality_row(name: str, row: dict) -> str:
+    cells = "".join(f"{'—':>11}" if row[c] is None else f"{row[c]:>11.3f}"
+                    for c in QUALITY_COLUMNS)
+    return f"  {name:<16}{cells}"
+
+
+QUALITY_COLUMNS = ("fd", "precision", "recall", "density", "coverage", "validity")
+
+
+def _image_sample_quality(args: argparse.Namespace, run_) -> dict:
+    """Image runs: vaekit.experiments.sample_quality, printed as a table."""
+    import time
+
+    from vaekit.cli.common import err
+    from vaekit.experiments.sample_quality import sample_quality
+
+    started = time.perf_counter()
+
+    def stage(text: str) -> None:  # long work: say each stage as it starts, with the time
+        err(f"sample quality [{time.perf_counter() - started:.0f} s]: {text}")
+
+    result = sample_quality(run_, n=args.n_samples, sampler=args.sampler,
+                            temperature=args.temperature, seed=args.seed, report=stage)
+    doc = result.to_dict()
+    row = doc["sample_quality"]
+    say(f"{args.run_dir}: {row['n']} {args.sampler} samples (temperature "
+        f"{args.temperature}, seed {args.seed}) against {row['test_images']} test images in "
+        f"{row['features']} features, k = {row['k']} ({result.seconds:.0f} s)")
+    say(f"  {'':<16}" + "".join(f"{c:>11}" for c in QUALITY_COLUMNS))
+    say(_quality_row("samples", row))
+    for name, ref in row["reference"].items():
+        say(_quality_row(f"reference {name}", ref))
+    if "label_accuracy" in row:
+        say(f"  label accuracy {row['label_accuracy']:.4f}: the judge's class is the class "
+            "asked for (every class in turn)")
+    for line in result.notes():
+        say(f"  note: {line}")
+    return doc
+
+
+# One helper per kind of run: each scores the run's samples, prints them, and returns the
+# JSON document ({"sample_quality": {...}}).
+SAMPLE_QUALITY = {"image": _image_sample_quality}
+
+
+def _sample_quality(args: argparse.Namespace) -> int:
+    from vaekit.cli._runs import load_run
+    from vaekit.errors import ConfigError
+    from vaekit.fileio import atomic_write_json
+
+    if args.ood:
+        raise ConfigError("--ood measures likelihoods; it does not go with --sample-quality")
+    if not 0 < args.temperature <= 10:
+        raise ConfigError(f"--temperature must be in (0, 10], got {args.temperature}")
+    run_ = load_run(args.run_dir)
+    kind = run_.config.data.kind
+    if kind not in SAMPLE_QUALITY:
+        raise ConfigError(f"--sample-quality is not available for {kind} runs yet "
+                          f"(it is for: {', '.join(SAMPLE_QUALITY)})")
+    doc = SAMPLE_QUALITY[kind](args, run_)
+    out = (Path(args.out) if args.out
+           else Path(args.run_dir) / f"sample-quality-{args.sampler}.json")
+    atomic_write_json(out, doc)
+    say(f"wrote {out}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.sample_quality:
+        return _sample_quality(args)
     from vaekit.analysis.evaluate import evaluate, log_likelihood
     from vaekit.analysis.ood import compare
     from vaekit.analysis.sequences import score_sequences
@@ -127,7 +212,13 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     run_ = load_run(args.run_dir)
     _, data = prepare(run_.config)
-    x = (data.train if args.split == "train" else data.test).x[: args.limit]
+    split = data.train if args.split == "train" else data.test
+    x = split.x[: args.limit]
+    # A conditional run scores log p(x | y) with each example's own label.
+    labels = None if run_.model.classes is None else split.y[: args.limit]
+    if labels is not None and args.ood:
+        raise ConfigError("--ood needs log p(x), and a conditional run gives log p(x | y) "
+                          "only for labelled examples")
     out = Path(args.out) if args.out else Path(args.run_dir) / "evaluation.json"
     doc = {"run": str(args.run_dir), "split": args.split, "seed": args.seed}
     if run_.config.data.kind != "image":  # sequences: accuracy, NLL per token, KL
@@ -145,7 +236,7 @@ def run(args: argparse.Namespace) -> int:
     ood_sets = {source: _ood_set(source, run_, n, args.seed) for source in args.ood}  # fail fast
     with progress(n * (1 + len(args.ood)), f"log p(x), K={k}") as bar:
         ev, log_px = evaluate(run_.model, x, levels=data.levels, progress=bar.update,
-                              **options)
+                              labels=labels, **options)
         results = []
         for source, x_out in ood_sets.items():
             bar.set_description(f"{source}, K={k}")

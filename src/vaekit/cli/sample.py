@@ -1,4 +1,5 @@
-"""vaekit sample: decode draws from the prior (image grid, MIDI files, or sentences)."""
+"""vaekit sample: decode draws from the prior or a fitted mixture (image grid, MIDI files,
+or sentences); a conditional run draws the classes asked for."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where latents come from: the prior N(0, I), or a Gaussian mixture "
                         "fitted to the training codes (fitted once, kept in the run; the "
                         "temperature scales each component) (default prior)")
+    p.add_argument("--label", type=int, metavar="K",
+                   help="conditional runs: draw class K only (default: every class in turn, "
+                        "one per column)")
     p.add_argument("--token-temperature", type=float, default=0.0,
                    help="sequence runs: 0 decodes greedily, > 0 samples tokens (default 0)")
     p.add_argument("--out", help="file to write (default RUN/figures/samples.png, or .txt for "
@@ -31,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from vaekit.cli._runs import load_run
     from vaekit.errors import ConfigError
     from vaekit.kinds import kind_of, output_path
-    from vaekit.samplers import sample_latents
+    from vaekit.samplers import sample_labels, sample_latents
 
     if not 1 <= args.n <= 10_000:
         raise ConfigError(f"--n must be between 1 and 10000, got {args.n}")
@@ -41,14 +45,19 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--token-temperature must be in [0, 10], got {args.token_temperature}")
     run_ = load_run(args.run_dir)
     kind = kind_of(run_)
+    labels = sample_labels(run_, args.n, label=args.label)  # None: not a conditional run
     z = sample_latents(run_, args.n, sampler=args.sampler, temperature=args.temperature,
-                       seed=args.seed, report=say)
+                       seed=args.seed, labels=labels, report=say)
     items = decode_latents(run_.model, z, token_temperature=args.token_temperature,
-                           seed=args.seed)
+                           seed=args.seed, labels=labels)
     source = "prior" if args.sampler == "prior" else "fitted-mixture (gmm)"
+    if labels is not None:
+        source += f" class-{args.label}" if args.label is not None else " class-by-column"
+    # every class in turn: one class per column
+    columns = run_.model.classes if labels is not None and args.label is None else 8
     out = output_path(args.out, figures_dir(args.run_dir), "samples", kind.suffix)
-    written = kind.write(items, out, columns=8, title=f"{args.n} {source} samples "
-                                                      f"(temperature {args.temperature})")
+    written = kind.write(items, out, columns=min(columns, 32),
+                         title=f"{args.n} {source} samples (temperature {args.temperature})")
     for line in written.lines:
         say(line)
     say(f"wrote {written.describe()} ({args.n} {source} samples, temperature "

@@ -67,7 +67,26 @@ def _model_config(model: ModelConfig, data: Dataset) -> ModelConfig:
         input_shape=shape,
         vocab_size=data.vocab_size if sequence else None,
         pad_token=data.pad_token if sequence else None,
+        classes=_classes(model, data),
     )
+
+
+def _classes(model: ModelConfig, data: Dataset) -> int | None:
+    """The number of class labels a conditional model is fed (None for other models): from
+    the data's label names, else the largest label + 1; both splits must be labelled."""
+    if not model.conditional:
+        return None
+    if data.train.y is None or data.test.y is None:
+        raise ConfigError(f"--conditional needs class labels, and {data.name} has none "
+                          "(image folders: one subfolder per class)")
+    if min(int(data.train.y.min()), int(data.test.y.min())) < 0:
+        raise DataError(f"{data.name}: class labels must be 0, 1, 2, ...; found a negative one")
+    found = max(int(data.train.y.max()), int(data.test.y.max())) + 1
+    classes = max(found, len(data.label_names or ()))
+    if model.classes is not None and model.classes != classes:
+        raise DataError(f"model.classes is {model.classes} but {data.name} has {classes} "
+                        "classes")
+    return classes
 
 
 def prepare(config: RunConfig, dataset: Dataset | None = None) -> tuple[RunConfig, Dataset]:

@@ -19,6 +19,8 @@ from vaekit.models.likelihoods import (
     CategoricalLikelihood,
     ContinuousBernoulliLikelihood,
     GaussianLikelihood,
+    LearnedGaussianLikelihood,
+    OptimalGaussianLikelihood,
 )
 from vaekit.models.priors import StandardNormalPrior
 from vaekit.models.vae import VAE
@@ -32,6 +34,8 @@ ARCHITECTURES: dict[str, str] = {
 }
 LIKELIHOODS: dict[str, type[nn.Module]] = {
     "gaussian": GaussianLikelihood,
+    "gaussian_learned": LearnedGaussianLikelihood,
+    "gaussian_optimal": OptimalGaussianLikelihood,
     "bernoulli": BernoulliLikelihood,
     "continuous_bernoulli": ContinuousBernoulliLikelihood,
     "categorical": CategoricalLikelihood,
@@ -57,6 +61,8 @@ def build_vae(cfg: ModelConfig) -> VAE:
     _choose("activation", cfg.activation, ACTIVATIONS)
     if (cfg.likelihood == "categorical") != (cfg.arch == "lstm"):
         raise ConfigError("model.likelihood=categorical goes with model.arch=lstm (sequences)")
+    if cfg.conditional and cfg.classes is None:
+        raise ConfigError("model.classes is not set (it comes from the data at training)")
     encoder, decoder = _builder(cfg.arch)(cfg)
     likelihood = (likelihood_cls(cfg.pad_token) if cfg.likelihood == "categorical"
                   else likelihood_cls())
@@ -67,6 +73,7 @@ def build_vae(cfg: ModelConfig) -> VAE:
         StandardNormalPrior(cfg.latent_dim),
         autoencoder=cfg.autoencoder,
         log_std_range=(cfg.log_std_min, cfg.log_std_max),
+        classes=cfg.classes if cfg.conditional else None,
     )
     vae.config = cfg  # the config it was built from travels with the model
     return vae

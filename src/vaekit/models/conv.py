@@ -10,6 +10,10 @@ The keras.io VAE example (Chollet, "Variational AutoEncoder", 2020) with the def
 maps z straight to the feature map: `model.hidden` shapes the encoder only. Where Keras
 predicts log sigma^2 we predict log sigma (see vaekit.models.priors). The decoder's output
 is cropped to exactly H x W (for odd sides), and is unconstrained: the likelihood maps it.
+
+A conditional model (Sohn et al. 2015) reads the one-hot class label beside the flattened
+feature map in the encoder and beside z in the decoder: the convolutions stay as they are,
+so the label costs `classes` more inputs to one dense layer on each side.
 """
 
 from __future__ import annotations
@@ -37,19 +41,24 @@ class ConvEncoder(nn.Module):
         hidden: tuple[int, ...],
         latent_dim: int,
         activation: str = "relu",
+        classes: int = 0,
     ) -> None:
         super().__init__()
         c, h, w = input_shape
         self.convs = conv_down(c, tuple(channels), act=activation)
         n_flat = channels[-1] * downsampled_size(h, len(channels)) * downsampled_size(
-            w, len(channels))
+            w, len(channels)) + classes
         self.dense = mlp([n_flat, *hidden], act=activation) if hidden else nn.Identity()
         width = hidden[-1] if hidden else n_flat
         self.mean = nn.Linear(width, latent_dim)
         self.log_std = nn.Linear(width, latent_dim)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, C, H, W); c (B, classes) one-hot labels of a conditional encoder."""
         h = self.convs(x).flatten(1)  # (B, C, H, W) -> (B, c_L * h_L * w_L)
+        if c is not None:
+            h = torch.cat([h, c.to(h.dtype)], 1)  # (B, c_L * h_L * w_L + classes)
         h = self.dense(h)  # (B, hidden[-1])
         return self.mean(h), self.log_std(h)  # (B, D), (B, D)
 
@@ -65,17 +74,20 @@ class ConvDecoder(nn.Module):
         channels: tuple[int, ...],
         latent_dim: int,
         activation: str = "relu",
+        classes: int = 0,
     ) -> None:
         super().__init__()
         self.output_shape = tuple(output_shape)
         c, h, w = output_shape
         layers = len(channels)
         self.map_shape = (channels[-1], downsampled_size(h, layers), downsampled_size(w, layers))
-        self.dense = nn.Sequential(nn.Linear(latent_dim, math.prod(self.map_shape)),
+        self.dense = nn.Sequential(nn.Linear(latent_dim + classes, math.prod(self.map_shape)),
                                    make_activation(activation))
         self.deconvs = conv_up(tuple(channels), c, act=activation)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        if c is not None:
+            z = torch.cat([z, c.to(z.dtype)], 1)  # (B, D + classes)
         h = self.dense(z).view(z.shape[0], *self.map_shape)  # (B, D) -> (B, c_L, h_L, w_L)
         out = self.deconvs(h)  # (B, C, 2^L h_L, 2^L w_L)
         return fit_to(out, *self.output_shape[1:])  # (B, C, H, W)
@@ -84,15 +96,16 @@ class ConvDecoder(nn.Module):
 def conv_parameter_count(cfg: ModelConfig) -> int:
     """Weights and biases of build_parts(cfg), counted without building anything."""
     c, h, w = cfg.input_shape
+    classes = (cfg.classes or 0) if cfg.conditional else 0
     chans, k2 = tuple(cfg.channels), 3 * 3
     n_map = chans[-1] * downsampled_size(h, len(chans)) * downsampled_size(w, len(chans))
     convs = sum((a * k2 + 1) * b for a, b in zip((c, *chans[:-1]), chans))
-    widths = [n_map, *cfg.hidden]
+    widths = [n_map + classes, *cfg.hidden]
     dense = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
     heads = 2 * (widths[-1] + 1) * cfg.latent_dim
     rev = tuple(reversed(chans))
     deconvs = sum((a * k2 + 1) * b for a, b in zip((rev[0], *rev[:-1]), rev))
-    decoder = (cfg.latent_dim + 1) * n_map + deconvs + (chans[0] * k2 + 1) * c
+    decoder = (cfg.latent_dim + classes + 1) * n_map + deconvs + (chans[0] * k2 + 1) * c
     return convs + dense + heads + decoder
 
 
@@ -117,6 +130,7 @@ def build_parts(cfg: ModelConfig) -> tuple[ConvEncoder, ConvDecoder]:
             f"{MAX_PARAMETERS:,}); reduce model.channels, model.hidden or model.latent_dim"
         )
     options = {"channels": tuple(cfg.channels), "latent_dim": cfg.latent_dim,
-               "activation": cfg.activation}
+               "activation": cfg.activation,
+               "classes": (cfg.classes or 0) if cfg.conditional else 0}
     encoder = ConvEncoder(shape, hidden=tuple(cfg.hidden), **options)
     return encoder, ConvDecoder(shape, **options)

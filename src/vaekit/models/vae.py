@@ -3,6 +3,11 @@
 An auto-encoder (AE) is the same parts with no sampling and no KL: z is the encoder's
 mean. The model holds no loss; see vaekit.objectives, which reads a forward pass's
 `VAEOutput` (the likelihood, the posterior, the sampled z and the prior) and nothing else.
+
+A conditional VAE (Sohn et al. 2015; `classes` set) models p(x | y) for class labels y:
+encoder q(z | x, y) and decoder p(x | z, y) both read the one-hot label, the prior stays
+N(0, I). Every method then takes the labels `y` (N,) (or one label for all); an
+unconditional model takes none. Either mistake is a one-line ConfigError.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Normal
 
+from vaekit.errors import ConfigError
 from vaekit.models.priors import Prior
 
 
@@ -53,8 +60,10 @@ class VAE(nn.Module):
         *,
         autoencoder: bool = False,
         log_std_range: tuple[float, float] = (-10.0, 5.0),
+        classes: int | None = None,
     ) -> None:
         super().__init__()
+        self.classes = classes  # conditional on this many class labels; None: unconditional
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
@@ -76,34 +85,66 @@ class VAE(nn.Module):
         """Where the weights are: inputs go there, results come back with `.cpu()`."""
         return next(self.parameters()).device
 
-    def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, log_std = self.encoder(x)
+    def condition(self, y: torch.Tensor | int | None, n: int) -> torch.Tensor | None:
+        """The one-hot labels (n, classes) a conditional model's parts read, from labels
+        (n,) or one label for all n; None for an unconditional model."""
+        if self.classes is None:
+            if y is not None:
+                raise ConfigError("class labels were given, but this model is not conditional "
+                                  "(train with --conditional)")
+            return None
+        if y is None:
+            raise ConfigError(f"this model is conditional on class labels (0..{self.classes - 1})"
+                              " and none were given (y=...); the commands that take them: "
+                              "sample --label, evaluate, serve")
+        y = torch.as_tensor(y, device=self.device).long().reshape(-1)
+        if y.numel() == 1:
+            y = y.expand(n)
+        if y.shape[0] != n:
+            raise ConfigError(f"{y.shape[0]} labels for {n} examples")
+        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= self.classes):
+            raise ConfigError(f"class labels must be in 0..{self.classes - 1}, got "
+                              f"{int(y.min())}..{int(y.max())}")
+        return F.one_hot(y, self.classes).float()
+
+    def _heads(self, x: torch.Tensor, c: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        mean, log_std = self.encoder(x) if c is None else self.encoder(x, c)
         return mean, log_std.clamp(*self.log_std_range)
 
-    def encode(self, x: torch.Tensor) -> Normal:
-        """q(z|x) as a Normal over (B, D). For an auto-encoder only `.mean` is meaningful."""
-        mean, log_std = self._heads(x)
+    def encode(self, x: torch.Tensor, *, y: torch.Tensor | int | None = None) -> Normal:
+        """q(z|x) (q(z|x, y) if conditional) as a Normal over (B, D). For an auto-encoder
+        only `.mean` is meaningful."""
+        mean, log_std = self._heads(x, self.condition(y, x.shape[0]))
         return Normal(mean, log_std.exp(), validate_args=False)
 
-    def decode(self, z: torch.Tensor, x: torch.Tensor | None = None) -> Any:
-        """p(x|z) for latents (B, D): use `.mean` for images, `.log_prob(x)` for scores.
-
-        Sequence decoders are teacher-forced on `x` (required for them); image decoders
-        ignore it. To generate sequences from z, use `generate`.
-        """
+    def _decode(self, z: torch.Tensor, x: torch.Tensor | None, c: torch.Tensor | None) -> Any:
         if self.teacher_forced:
             if x is None:
                 raise ValueError("a sequence decoder needs x (teacher forcing); use generate")
             return self.likelihood(self.decoder(z, x))
-        return self.likelihood(self.decoder(z))
+        return self.likelihood(self.decoder(z) if c is None else self.decoder(z, c))
+
+    def decode(self, z: torch.Tensor, x: torch.Tensor | None = None, *,
+               y: torch.Tensor | int | None = None) -> Any:
+        """p(x|z) (p(x|z, y) if conditional) for latents (B, D): use `.mean` for images,
+        `.log_prob(x)` for scores.
+
+        Sequence decoders are teacher-forced on `x` (required for them); image decoders
+        ignore it. To generate sequences from z, use `generate`.
+        """
+        return self._decode(z, x, self.condition(y, z.shape[0]))
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor, **options: Any) -> torch.Tensor:
-        """Decode latents to outputs: images (likelihood means) or sequences (tokens, with
-        the decoder's sampling options such as temperature)."""
+    def generate(self, z: torch.Tensor, *, y: torch.Tensor | int | None = None,
+                 **options: Any) -> torch.Tensor:
+        """Decode latents to outputs: images (likelihood means; labels `y` for a
+        conditional model) or sequences (tokens, with the decoder's sampling options such
+        as temperature)."""
         if hasattr(self.decoder, "generate"):
+            self.condition(y, z.shape[0])  # sequence models are never conditional
             return self.decoder.generate(z, **options)
-        return self.decode(z).mean
+        return self.decode(z, y=y).mean
 
     def forward(
         self,
@@ -112,26 +153,30 @@ class VAE(nn.Module):
         generator: torch.Generator | None = None,
         eps: torch.Tensor | None = None,
         samples: int = 1,
+        y: torch.Tensor | None = None,
     ) -> VAEOutput:
         """Encode, sample z, decode. One z per example, or `samples` = K of them (the
         importance-weighted bound, Burda et al. 2016). `eps` (B, D) or (K, B, D) supplies
         the standard normal noise (the trainer draws it for a whole global batch, so that
-        N processes see the same noise as one); otherwise it is drawn from `generator`."""
-        mean, log_std = self._heads(x)
+        N processes see the same noise as one); otherwise it is drawn from `generator`.
+        `y` (B,): the class labels of a conditional model."""
+        c = self.condition(y, x.shape[0])  # (B, classes) or None
+        mean, log_std = self._heads(x, c)
         if self.autoencoder:
-            return VAEOutput(p_x=self.decode(mean, x), z=mean, q_mean=mean, q_log_std=None,
-                             p_z=self.prior)
+            return VAEOutput(p_x=self._decode(mean, x, c), z=mean, q_mean=mean,
+                             q_log_std=None, p_z=self.prior)
         if eps is None:
             shape = mean.shape if samples == 1 else (samples, *mean.shape)
             eps = torch.randn(shape, generator=generator, device=mean.device, dtype=mean.dtype)
         # Reparameterisation (Kingma & Welling 2014, eq. 10): z = mean + sigma * eps.
         z = mean + log_std.exp() * eps  # (B, D) or (K, B, D)
         if z.ndim == 2:
-            return VAEOutput(p_x=self.decode(z, x), z=z, q_mean=mean, q_log_std=log_std,
+            return VAEOutput(p_x=self._decode(z, x, c), z=z, q_mean=mean, q_log_std=log_std,
                              p_z=self.prior)
         k = z.shape[0]
         x_rep = None if not self.teacher_forced else x.expand(k, *x.shape).flatten(0, 1)
-        p_x = self.decode(z.flatten(0, 1), x_rep)  # K * B decodings, sample-major
+        c_rep = None if c is None else c.repeat(k, 1)  # sample-major, as the decodings
+        p_x = self._decode(z.flatten(0, 1), x_rep, c_rep)  # K * B decodings, sample-major
         return VAEOutput(p_x=p_x, z=z, q_mean=mean, q_log_std=log_std, p_z=self.prior)
 
     @torch.no_grad()
@@ -141,7 +186,9 @@ class VAE(nn.Module):
         *,
         temperature: float = 1.0,
         generator: torch.Generator | None = None,
+        y: torch.Tensor | int | None = None,
     ) -> torch.Tensor:
-        """n draws z ~ N(0, temperature^2 I), decoded (see `generate`): images (n, C, H, W)."""
+        """n draws z ~ N(0, temperature^2 I), decoded (see `generate`): images (n, C, H, W);
+        `y`: the labels (n,), or one label, of a conditional model's samples."""
         z = self.prior.sample(n, temperature=temperature, generator=generator, device=self.device)
-        return self.generate(z)
+        return self.generate(z, y=y)

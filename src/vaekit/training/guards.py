@@ -23,16 +23,16 @@ def _how_to_go_on(epoch: int, run_dir: Path, lr: float) -> str:
             f"--lr {lr / 10:g} (a lower learning rate), optionally with --grad-clip-norm 10")
 
 
-def stop_non_finite(model, x, terms, *, step, epoch, run_dir, lr, beta) -> None:
+def stop_non_finite(model, x, terms, *, step, epoch, run_dir, lr, beta, y=None) -> None:
     """Raise a TrainingError that names the step, the term, and how to go on. `terms`:
-    the step's [total, reconstruction, KL]."""
+    the step's [total, reconstruction, KL]; `y`: a conditional model's labels."""
     rec, kl = float(terms[1]), float(terms[2])
     if math.isfinite(rec) and math.isfinite(kl):
         # The loss was finite, so a gradient blew up: find out which term's gradient.
         bad = []
         for term in ("reconstruction", "kl"):
             model.zero_grad(set_to_none=True)
-            part = getattr(negative_elbo(model(x), x, beta=beta), term)
+            part = getattr(negative_elbo(model(x, y=y), x, beta=beta), term)
             if part.requires_grad:
                 part.backward()
             norms = [p.grad.norm() for p in model.parameters() if p.grad is not None]

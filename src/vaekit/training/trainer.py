@@ -170,8 +170,12 @@ class Trainer:
         options = {"cpp_wrapper": True} if self.device.type == "cpu" else None
         # Where it applies, the whole step (gradients, check, Adam) is one compiled graph.
         self.compiled_step = None
+        # A conditional model's labels, and buffers that training updates (the running
+        # sigma of gaussian_optimal, which torch.func cannot write), do not go through
+        # the one graph: those models take the compiled forward + autograd path below.
         if (tc.compile and not self.dist.enabled and tc.objective == "elbo"
                 and self.config.model.arch in SINGLE_GRAPH_ARCHS
+                and not self.config.model.conditional and not list(self.model.buffers())
                 and compiled_step.supported(self.optimizer)):
             self.compiled_step = compiled_step.CompiledStep(
                 self.model, self.optimizer, free_bits=tc.free_bits,
@@ -181,6 +185,10 @@ class Trainer:
                            if tc.compile and self.compiled_step is None else self._elbo_terms)
         self.x_train = data.train.x.to(self.device)
         self.x_test = data.test.x.to(self.device)
+        # A conditional model's class labels (prepare has checked that both splits have them).
+        conditional = self.config.model.conditional
+        self.y_train = data.train.y.to(self.device) if conditional else None
+        self.y_test = data.test.y.to(self.device) if conditional else None
         if self.channels_last:
             self.x_train = self.x_train.contiguous(memory_format=torch.channels_last)
         self.log = Progress(enabled=progress and self.dist.is_main)
@@ -207,26 +215,27 @@ class Trainer:
                                                                    cfg.model.latent_dim)
         eps = torch.randn(shape, generator=self.noise, device=self.device)
         part = shard(x.shape[0], self.dist)
-        return x[part], x_in[part], eps[..., part, :], x.shape[0]
+        y = None if self.y_train is None else self.y_train.index_select(0, idx)[part]
+        return x[part], x_in[part], eps[..., part, :], y, x.shape[0]
 
-    def _elbo_terms(self, x_in, x, eps, beta) -> tuple[torch.Tensor, torch.Tensor]:
+    def _elbo_terms(self, x_in, x, eps, beta, y=None) -> tuple[torch.Tensor, torch.Tensor]:
         """The loss to minimise and, detached, [total, reconstruction, KL] for the log."""
-        loss = negative_elbo(self.net(x_in, eps=eps), x, beta=beta,
+        loss = negative_elbo(self.net(x_in, eps=eps, y=y), x, beta=beta,
                              free_bits=self.config.train.free_bits)
         return loss.total, loss.terms()
 
-    def _autograd_step(self, x, x_in, eps, global_b) -> tuple[torch.Tensor, torch.Tensor]:
+    def _autograd_step(self, x, x_in, eps, y, global_b) -> tuple[torch.Tensor, torch.Tensor]:
         """Loss and gradients by autograd; the update is the caller's. Returns the step's
         [total, reconstruction, KL] and whether the loss and every gradient are finite."""
         tc = self.config.train
         with torch.autocast(self.device.type, dtype=torch.bfloat16,
                             enabled=tc.precision == "bf16"):
             if tc.objective == "iwae":  # through the (DDP-wrapped) forward, K z per example
-                loss = iwae_loss(self.net(x_in, eps=eps), x)
+                loss = iwae_loss(self.net(x_in, eps=eps, y=y), x)
                 total, terms = loss.total, loss.terms()
             else:  # the model sees x_in (corrupted for denoising), is scored against x
                 beta = torch.tensor(self.beta, device=self.device) if tc.compile else self.beta
-                total, terms = self.elbo_terms(x_in, x, eps, beta)
+                total, terms = self.elbo_terms(x_in, x, eps, beta, y)
         # DDP averages gradients over ranks; weight each rank's batch mean by its share
         # so the result is the global batch mean even when the last batch splits unevenly.
         scale = x.shape[0] * self.dist.world_size / global_b
@@ -253,19 +262,19 @@ class Trainer:
         if self.compiled_step is not None:
             self.compiled_step.sync()
         for k, i in enumerate(range(0, n, tc.batch_size), 1):
-            x, x_in, eps, global_b = self._global_batch(perm[i : i + tc.batch_size])
+            x, x_in, eps, y, global_b = self._global_batch(perm[i : i + tc.batch_size])
             self.beta = kl_weight(self.step, beta=tc.beta, schedule=tc.kl_schedule,
                                   warmup_steps=tc.kl_warmup_steps, cycle_steps=tc.kl_cycle_steps)
             if self.compiled_step is not None:
                 # One graph: gradients, check and Adam; a non-finite step updates nothing.
                 terms, ok = self.compiled_step(x_in, x, eps, self.beta)
             else:
-                terms, ok = self._autograd_step(x, x_in, eps, global_b)
+                terms, ok = self._autograd_step(x, x_in, eps, y, global_b)
             if self.check_every == 1:  # one host sync, before the update
                 if not ok:
                     stop_non_finite(self.model, x, terms, step=self.step + 1,
                                      epoch=self.epoch, run_dir=self.run_dir, lr=tc.lr,
-                                     beta=self.beta)
+                                     beta=self.beta, y=y)
             else:
                 self.bad_steps += ~ok
                 if k % self.check_every == 0:
@@ -299,7 +308,8 @@ class Trainer:
         """Test-split loss terms, KL per dimension and active units (analysis.evaluate)."""
         tc = self.config.train
         return elbo_terms(self.model, self.x_test, beta=tc.beta, free_bits=tc.free_bits,
-                          batch_size=tc.eval_batch_size, seed=tc.seed).to_dict()
+                          batch_size=tc.eval_batch_size, seed=tc.seed,
+                          labels=self.y_test).to_dict()
 
     def fit(self) -> TrainResult:
         """Train up to config.train.epochs; evaluate and save after every epoch (rank 0)."""

@@ -86,19 +86,17 @@ def save_latent_map(
 
 @dataclass
 class ModelPanel:
-    """One row of the comparison figure: a model's codes and three decoded pictures
-    ((H, W, C) uint8, e.g. from vaekit.viz.images.grid), plus numbers for the caption."""
+    """One row of the comparison figure: a model's codes, then decoded pictures ((H, W, C)
+    uint8, e.g. from vaekit.viz.images.grid) each with its title, and numbers for the
+    caption."""
 
     name: str
     points: np.ndarray
     labels: np.ndarray | None
-    manifold: np.ndarray
-    samples: np.ndarray
-    interpolation: np.ndarray
+    pictures: list[tuple[str, np.ndarray]]
     numbers: dict[str, float] = field(default_factory=dict)
     axis_labels: tuple[str, str] = ("z1", "z2")
     prior_center: tuple[float, float] | None = (0.0, 0.0)
-    grid_axes: str = "z1, z2"  # which plane the decoded grid spans
 
 
 def _picture(ax, picture: np.ndarray, title: str) -> None:
@@ -109,22 +107,21 @@ def _picture(ax, picture: np.ndarray, title: str) -> None:
     ax.set_yticks([])
 
 
-def save_compare_figure(panels: list[ModelPanel], path: str | Path, *, span: float) -> Path:
-    """Rows of models; columns: codes with the prior's circles, the decoded grid over
-    [-span, span]^2, prior samples, and interpolations (one per row of the strip)."""
+def save_compare_figure(panels: list[ModelPanel], path: str | Path) -> Path:
+    """Rows of models; columns: codes with the prior's circles, then each panel's pictures."""
     plt = _pyplot()
-    fig, axes = plt.subplots(len(panels), 4, figsize=(17, 4.4 * len(panels)),
-                             gridspec_kw={"width_ratios": [1.1, 1, 1, 1.3]}, squeeze=False)
+    columns = 1 + max(len(panel.pictures) for panel in panels)
+    fig, axes = plt.subplots(len(panels), columns, figsize=(4.4 * columns, 4.6 * len(panels)),
+                             squeeze=False)
     for k, (row, panel) in enumerate(zip(axes, panels)):
-        first = k == 0
         caption = ", ".join(f"{k} {v:.3g}" for k, v in panel.numbers.items())
         scatter_panel(row[0], panel.points, panel.labels, title=f"{panel.name}: test codes",
-                      legend=first, axis_labels=panel.axis_labels,
+                      legend=k == 0, axis_labels=panel.axis_labels,
                       prior_center=panel.prior_center)
-        _picture(row[1], panel.manifold,
-                 f"{panel.name}: decoded {panel.grid_axes} over [-{span:g}, {span:g}]²")
-        _picture(row[2], panel.samples, f"{panel.name}: decoded z ~ N(0, I)")
-        _picture(row[3], panel.interpolation, f"{panel.name}: interpolations (lerp)")
         row[0].text(0.0, -0.16, caption, transform=row[0].transAxes, fontsize=8, va="top")
+        for ax, (title, picture) in zip(row[1:], panel.pictures):
+            _picture(ax, picture, f"{panel.name}: {title}")
+        for ax in row[1 + len(panel.pictures):]:
+            ax.axis("off")
     fig.tight_layout()
     return _save(fig, path)

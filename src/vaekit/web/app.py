@@ -117,13 +117,13 @@ def create_app(
     async def decode(req: DecodeRequest) -> dict:
         """Decode one latent."""
         return await gate.run(explorer.decode, req.z, temperature=req.temperature,
-                              seed=req.seed)
+                              seed=req.seed, label=req.label)
 
     @app.post("/api/sample", response_model=Decoded)
     async def sample(req: SampleRequest) -> dict:
-        """Decode n prior draws z ~ N(0, temperature^2 I)."""
+        """Decode n draws from the sampler (prior or gmm) at the temperature."""
         return await gate.run(explorer.sample, req.n, temperature=req.temperature,
-                              seed=req.seed)
+                              seed=req.seed, sampler=req.sampler, label=req.label)
 
     @app.get("/api/example/{index}", response_model=Decoded)
     async def example(index: Annotated[int, PathParam(ge=0, le=2**31)]) -> dict:
@@ -134,25 +134,28 @@ def create_app(
     async def encode(
         file: Annotated[UploadFile, File(description="a PNG or JPEG image")],
         invert: Annotated[bool, Form(description="dark drawing on light paper")] = False,
+        label: Annotated[int | None, Form(ge=0, le=100_000,
+                                          description="conditional runs: the class")] = None,
     ) -> dict:
         """Encode an uploaded image (resized to the model's input) and decode its mean."""
         data = await file.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
             raise HTTPException(413, f"the image file is larger than {MAX_UPLOAD_BYTES:,} bytes")
         return await gate.run(explorer.encode_upload, data, max_pixels=MAX_UPLOAD_PIXELS,
-                              invert=invert)
+                              invert=invert, label=label)
 
     @app.post("/api/interpolate", response_model=Decoded)
     async def interpolate(req: InterpolateRequest) -> dict:
         """Decodings along a lerp/slerp path, ends included; each end is a test index or z."""
         ends = (req.z_from if req.from_index is None else req.from_index,
                 req.z_to if req.to_index is None else req.to_index)
-        return await gate.run(explorer.interpolate, ends, steps=req.steps, method=req.method)
+        return await gate.run(explorer.interpolate, ends, steps=req.steps, method=req.method,
+                              label=req.label)
 
     @app.post("/api/attribute", response_model=Decoded)
     async def attribute(req: AttributeRequest) -> dict:
         """Decode z + scale * (attribute vector); names are listed by /api/info."""
-        return await gate.run(explorer.attribute, req.name, req.scale, req.z)
+        return await gate.run(explorer.attribute, req.name, req.scale, req.z, label=req.label)
 
     @app.post("/api/midi", response_class=Response,
               responses={200: {"content": {"audio/midi": {}}}})

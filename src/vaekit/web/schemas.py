@@ -20,6 +20,7 @@ MAX_TEMPERATURE = 3.0
 MAX_SCALE = 5.0
 MAX_SEED = 2**31 - 1
 MAX_EVENTS = 4096  # melody steps in a MIDI request
+MAX_CLASSES = 100_000  # a label is below the run's number of classes (checked per run)
 
 ZValue = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-Z_MAX, le=Z_MAX)]
 Latent = Annotated[list[ZValue], Field(min_length=1, max_length=MAX_LATENT,
@@ -27,6 +28,8 @@ Latent = Annotated[list[ZValue], Field(min_length=1, max_length=MAX_LATENT,
 Temperature = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.0,
                                      le=MAX_TEMPERATURE)]
 Seed = Annotated[int, Field(strict=True, ge=0, le=MAX_SEED)]
+Label = Annotated[int, Field(strict=True, ge=0, le=MAX_CLASSES,
+                             description="conditional runs: the class to decode as")]
 
 
 class Request(BaseModel):
@@ -37,12 +40,19 @@ class DecodeRequest(Request):
     z: Latent
     temperature: Temperature = Field(0.0, description="melody runs: 0 = most likely event")
     seed: Seed = 0
+    label: Label | None = None
 
 
 class SampleRequest(Request):
     n: Annotated[int, Field(strict=True, ge=1, le=MAX_SAMPLES)] = 1
-    temperature: Temperature = Field(1.0, description="z ~ N(0, temperature^2 I)")
+    temperature: Temperature = Field(1.0, description="the sampler's spread is scaled by it "
+                                                      "(prior: z ~ N(0, temperature^2 I))")
     seed: Seed | None = Field(None, description="omit for a fresh random seed")
+    sampler: Literal["prior", "gmm"] = Field(
+        "prior", description="prior: N(0, I); gmm: a Gaussian mixture fitted to the training "
+                             "codes (fitted on first use, kept in the run)")
+    label: Label | None = Field(None, description="conditional runs: the class to draw "
+                                                  "(omitted: every class in turn)")
 
 
 class InterpolateRequest(Request):
@@ -54,6 +64,7 @@ class InterpolateRequest(Request):
     z_to: Latent | None = None
     steps: Annotated[int, Field(strict=True, ge=2, le=MAX_STEPS)] = 8
     method: Literal["lerp", "slerp"] = "lerp"
+    label: Label | None = None
 
     @model_validator(mode="after")
     def _one_of_each_end(self) -> InterpolateRequest:
@@ -69,6 +80,7 @@ class AttributeRequest(Request):
     scale: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-MAX_SCALE,
                                   le=MAX_SCALE)] = 1.0
     z: Latent
+    label: Label | None = None
 
 
 class MidiRequest(Request):
@@ -90,8 +102,11 @@ class Decoded(BaseModel):
     melodies: list[Melody] | None = None
     inputs: list[str] | None = Field(None, description="the encoded inputs, as PNG data URIs")
     input_melodies: list[Melody] | None = Field(None, description="the encoded melodies")
-    label: int | None = None
+    label: int | None = Field(None, description="the test example's own label")
+    labels: list[int] | None = Field(None, description="conditional runs: the class each "
+                                                       "latent was decoded as")
     seed_used: int | None = None
+    sampler: str | None = None
 
 
 class Summary(BaseModel):
@@ -116,6 +131,10 @@ class Info(BaseModel):
     attributes: list[AttributeInfo]
     config: dict
     limits: dict
+    samplers: list[str]
+    classes: int | None = Field(None, description="conditional runs: the number of classes "
+                                                  "(every decoding request takes a label)")
+    label_names: list[str] | None = None
 
 
 class LatentMap(BaseModel):

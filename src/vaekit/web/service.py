@@ -5,11 +5,17 @@ latent map and the attribute vectors) and answers each request with plain Python
 latents as lists, images as PNG data URIs, melodies as events and notes. Every model call
 runs under torch.inference_mode. Nothing here chooses a file: the run directory is fixed
 when the Explorer is built. Callers bound concurrency (vaekit.web.guard.Gate).
+
+Samples come from the run's samplers (vaekit.samplers): the prior, or the mixture fitted
+to the training codes (fitted on the first request that asks for it, once, and kept in
+the run directory). A conditional run decodes every latent with a class label: the one
+a request names, or, for a test example, its own.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +27,7 @@ from vaekit.checkpoint import load_run
 from vaekit.config import config_to_dict
 from vaekit.data.prepare import prepare
 from vaekit.errors import CheckpointError
+from vaekit.samplers import SAMPLERS, sample_labels, sample_latents
 from vaekit.web.codec import InputError, image_from_upload, melody_notes, midi_bytes, png_data_uris
 
 Z_MAX = 10.0  # |z| bound on every latent a request sends or an answer returns
@@ -84,8 +91,11 @@ class Explorer:
         self.test = data.test
         self.latent_dim = self.model.latent_dim
         self.input_shape = tuple(run.config.model.input_shape)
+        self.classes = self.model.classes  # None unless the run is conditional
+        self.fitting = threading.Lock()  # one mixture fit at a time (see sample)
+        encoded = self.test.select(slice(0, encode_limit))
         with torch.inference_mode():
-            means, _ = encode_means(self.model, self.test.x[:encode_limit])
+            means, _ = encode_means(self.model, encoded.x, labels=self._own_labels(encoded.y))
         origin, axes, projection = _projection(means)
         points = (means[:map_points] - origin) @ axes.T  # (N, 2)
         y = self.test.y
@@ -103,6 +113,10 @@ class Explorer:
             "attributes": [{"name": k, "description": v["description"]}
                            for k, v in self.attributes.items()],
             "config": config_to_dict(run.config),
+            "samplers": list(SAMPLERS),
+            "classes": self.classes,
+            "label_names": (list(data.label_names) if data.label_names and self.classes
+                            else None),
         }
 
     # --- helpers -------------------------------------------------------------------------
@@ -112,9 +126,26 @@ class Explorer:
             raise InputError(f"z has {len(z)} values; this model's latent has {self.latent_dim}")
         return torch.tensor(z, dtype=torch.float32)
 
+    def _own_labels(self, y: torch.Tensor | None) -> torch.Tensor | None:
+        """Test examples' labels, for a conditional model; None for any other."""
+        return y if self.classes is not None else None
+
+    def _label(self, label: int | None, n: int) -> torch.Tensor | None:
+        """The labels (n,) a request's latents are decoded with (conditional runs only)."""
+        if self.classes is None:
+            if label is not None:
+                raise InputError("this run is not conditional: it takes no label")
+            return None
+        if label is None:
+            raise InputError(f"this run is conditional: give a label (0..{self.classes - 1})")
+        if not 0 <= label < self.classes:
+            raise InputError(f"label {label} is not a class of this run (0..{self.classes - 1})")
+        return torch.full((n,), label, dtype=torch.long)
+
     def _decoded(self, z: torch.Tensor, *, temperature: float = 0.0, seed: int = 0,
-                 **extra: Any) -> dict[str, Any]:
-        """Decode latents (B, D) into the answer every endpoint shares."""
+                 labels: torch.Tensor | None = None, **extra: Any) -> dict[str, Any]:
+        """Decode latents (B, D) (with their labels, for a conditional run) into the answer
+        every endpoint shares."""
         z = z.clamp(-Z_MAX, Z_MAX)
         with torch.inference_mode():
             if self.kind == "melody":
@@ -123,19 +154,32 @@ class Explorer:
                 events = [row.tolist() for row in tokens.cpu()]
                 out = {"melodies": [{"events": e, "notes": melody_notes(e)} for e in events]}
             else:
-                out = {"images": png_data_uris(self.model.decode(z).mean)}
+                out = {"images": png_data_uris(self.model.decode(z, y=labels).mean)}
+        if labels is not None:
+            out["labels"] = labels.tolist()
         return {"z": z.tolist(), **out, **extra}
 
     # --- what the endpoints ask ----------------------------------------------------------
 
-    def decode(self, z: list[float], *, temperature: float = 0.0, seed: int = 0) -> dict:
-        return self._decoded(self._latent(z)[None], temperature=temperature, seed=seed)
+    def decode(self, z: list[float], *, temperature: float = 0.0, seed: int = 0,
+               label: int | None = None) -> dict:
+        return self._decoded(self._latent(z)[None], temperature=temperature, seed=seed,
+                             labels=self._label(label, 1))
 
-    def sample(self, n: int, *, temperature: float, seed: int | None) -> dict:
+    def sample(self, n: int, *, temperature: float, seed: int | None, sampler: str = "prior",
+               label: int | None = None) -> dict:
+        """n latents from the sampler, decoded; a conditional run draws class `label`, or
+        every class in turn when no label is given."""
         seed = secrets.randbelow(2**31) if seed is None else seed
-        generator = torch.Generator().manual_seed(seed)
-        z = self.model.prior.sample(n, temperature=temperature, generator=generator)
-        return self._decoded(z, temperature=temperature, seed=seed, seed_used=seed)
+        labels = sample_labels(self.run, n) if label is None else self._label(label, n)
+        with self.fitting:  # the first gmm request fits the mixture; the others wait for it
+            try:
+                z = sample_latents(self.run, n, sampler=sampler, temperature=temperature,
+                                   seed=seed, labels=labels)
+            except ValueError as exc:  # e.g. too few training codes for a mixture
+                raise InputError(str(exc)) from None
+        return self._decoded(z, temperature=temperature, seed=seed, labels=labels,
+                             seed_used=seed, sampler=sampler)
 
     def _check_index(self, index: int) -> None:
         if not 0 <= index < len(self.test):
@@ -146,42 +190,49 @@ class Explorer:
         """Test example `index`: its posterior mean decoded, with the input itself."""
         self._check_index(index)
         x = self.test.x[index : index + 1]
+        own = self._own_labels(None if self.test.y is None else self.test.y[index : index + 1])
         with torch.inference_mode():
-            z = self.model.encode(x).mean
+            z = self.model.encode(x, y=own).mean
         label = None if self.test.y is None else int(self.test.y[index])
         if self.kind == "melody":
             events = x[0].tolist()
             return self._decoded(z, label=label, input_melodies=[
                 {"events": events, "notes": melody_notes(events)}])
-        return self._decoded(z, label=label, inputs=png_data_uris(x))
+        return self._decoded(z, label=label, inputs=png_data_uris(x), labels=own)
 
-    def encode_upload(self, data: bytes, *, max_pixels: int, invert: bool = False) -> dict:
+    def encode_upload(self, data: bytes, *, max_pixels: int, invert: bool = False,
+                      label: int | None = None) -> dict:
         if self.kind != "image":
             raise InputError("this run models melodies; uploads are for image runs")
+        labels = self._label(label, 1)  # a conditional run encodes the upload as this class
         x = image_from_upload(data, self.input_shape, max_pixels=max_pixels, invert=invert)
         with torch.inference_mode():
-            z = self.model.encode(x[None]).mean
-        return self._decoded(z, inputs=png_data_uris(x[None]))
+            z = self.model.encode(x[None], y=labels).mean
+        return self._decoded(z, inputs=png_data_uris(x[None]), labels=labels)
 
     def interpolate(self, ends: tuple[int | list[float], int | list[float]], *, steps: int,
-                    method: str) -> dict:
-        """Decodings along a path between two ends, each a test index or a latent."""
+                    method: str, label: int | None = None) -> dict:
+        """Decodings along a path between two ends, each a test index (encoded with its own
+        label) or a latent; a conditional run decodes the path as class `label`."""
+        labels = self._label(label, steps)
         z = []
         for end in ends:
             if isinstance(end, int):
                 self._check_index(end)
+                y = self._own_labels(None if self.test.y is None else self.test.y[end : end + 1])
                 with torch.inference_mode():
-                    z.append(self.model.encode(self.test.x[end : end + 1]).mean[0])
+                    z.append(self.model.encode(self.test.x[end : end + 1], y=y).mean[0])
             else:
                 z.append(self._latent(end))
-        return self._decoded(INTERPOLATIONS[method](z[0], z[1], steps))
+        return self._decoded(INTERPOLATIONS[method](z[0], z[1], steps), labels=labels)
 
-    def attribute(self, name: str, scale: float, z: list[float]) -> dict:
+    def attribute(self, name: str, scale: float, z: list[float], *,
+                  label: int | None = None) -> dict:
         if name not in self.attributes:
             valid = ", ".join(self.attributes) or "none for this run"
             raise InputError(f"unknown attribute {name!r} (valid: {valid})")
         moved = self._latent(z) + scale * self.attributes[name]["vector"]
-        return self._decoded(moved[None])
+        return self._decoded(moved[None], labels=self._label(label, 1))
 
     def midi(self, events: list[int]) -> bytes:
         if self.kind != "melody":

@@ -4,6 +4,12 @@
 const $ = (id) => document.getElementById(id);
 const state = { info: null, map: null, z: [], melody: null, attrZ: null, ends: {} };
 
+// A conditional run decodes every latent as a class: the picked one goes with each request.
+function withLabel(body) {
+  return state.info && state.info.classes ? { ...body, label: parseInt($("label").value, 10) }
+    : body;
+}
+
 function status(text, isError = false) {
   $("status").textContent = text;
   $("status").classList.toggle("error", isError);
@@ -88,7 +94,7 @@ function coalesced(fn) {
 const requestDecode = coalesced(async () => {
   try {
     const t0 = performance.now();
-    showDecoded(await api("/api/decode", { z: state.z }));
+    showDecoded(await api("/api/decode", withLabel({ z: state.z })));
     status(`decoded in ${Math.round(performance.now() - t0)} ms`);
   } catch (e) {
     status(e.message, true);
@@ -170,7 +176,7 @@ const refreshAttribute = coalesced(async () => {
   const a = state.info.attributes.find((x) => x.name === name);
   $("attribute-description").textContent = a ? a.description : "";
   try {
-    const r = await api("/api/attribute", { name, scale, z: state.z });
+    const r = await api("/api/attribute", withLabel({ name, scale, z: state.z }));
     state.attrZ = r.z[0];
     if (r.images) $("attribute-result").src = r.images[0];
     else drawRoll($("attribute-roll"), r.melodies[0]);
@@ -190,6 +196,7 @@ async function previewEnd(which, useFile) {
       const form = new FormData();
       form.append("file", file);
       form.append("invert", $("invert").checked ? "true" : "false");
+      if (state.info.classes) form.append("label", $("label").value);
       r = await api("/api/encode", undefined, form);
       state.ends[which] = r.z[0];
     } else {
@@ -205,8 +212,8 @@ async function previewEnd(which, useFile) {
 
 async function interpolate() {
   try {
-    const body = { ...endOf("from"), ...endOf("to"),
-                   steps: parseInt($("steps").value, 10), method: $("method").value };
+    const body = withLabel({ ...endOf("from"), ...endOf("to"),
+                             steps: parseInt($("steps").value, 10), method: $("method").value });
     fillThumbs($("strip"), await api("/api/interpolate", body), explore);
     status(`interpolated in ${body.steps} steps (${body.method})`);
   } catch (e) { status(e.message, true); }
@@ -214,11 +221,12 @@ async function interpolate() {
 
 async function sample() {
   try {
-    const temperature = parseFloat($("temperature").value);
-    const r = await api("/api/sample", { n: 8, temperature });
+    const temperature = parseFloat($("temperature").value), sampler = $("sampler").value;
+    if (sampler === "gmm") status("sampling (the first mixture sample fits the mixture once)…");
+    const r = await api("/api/sample", withLabel({ n: 8, temperature, sampler }));
     fillThumbs($("samples"), r, explore);
     explore(r.z[0]);
-    status(`8 prior samples at temperature ${temperature.toFixed(2)} (seed ${r.seed_used})`);
+    status(`8 ${sampler} samples at temperature ${temperature.toFixed(2)} (seed ${r.seed_used})`);
   } catch (e) { status(e.message, true); }
 }
 
@@ -250,6 +258,13 @@ function showInfo(info) {
   const last = info.test_examples - 1;
   for (const id of ["from-index", "to-index"]) $(id).max = last;
   $("attribute-block").hidden = info.attributes.length === 0;
+  $("label-row").hidden = !info.classes;
+  if (info.classes) {
+    $("label").replaceChildren(...Array.from({ length: info.classes }, (_, k) =>
+      Object.assign(document.createElement("option"), {
+        value: String(k), textContent: info.label_names ? info.label_names[k] : `class ${k}`,
+      })));
+  }
   $("attribute").replaceChildren(...info.attributes.map(({ name }) =>
     Object.assign(document.createElement("option"), { value: name, textContent: name })));
 }
@@ -266,6 +281,7 @@ async function start() {
     $("temperature-value").textContent = parseFloat($("temperature").value).toFixed(2);
   });
   $("sample").addEventListener("click", sample);
+  $("label").addEventListener("change", () => requestDecode());
   $("attribute").addEventListener("change", refreshAttribute);
   $("scale").addEventListener("input", refreshAttribute);
   $("attribute-apply").addEventListener("click", () => state.attrZ && explore(state.attrZ));
