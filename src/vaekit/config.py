@@ -39,6 +39,7 @@ class ModelConfig:
     channels: tuple[int, ...] = (32, 64)  # conv: channels of each stride-2 convolution
     embedding_dim: int = 64  # lstm: token embedding size
     rnn_hidden: int = 256  # lstm: units per direction
+    decoder: str = "flat"  # lstm: flat | hierarchical (bar by bar) | language_model (no z)
     word_dropout: float = 0.0  # lstm decoder: fraction of input tokens replaced (Bowman 2016)
     scheduled_sampling: float = 0.0  # lstm decoder: fraction of inputs from its own predictions
     log_std_min: float = -10.0  # clamp on the log-sigma head (numerical safety), nats
@@ -117,6 +118,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.arch": ("dense", "conv", "lstm"),
     "model.likelihood": ("gaussian", "bernoulli", "continuous_bernoulli", "categorical"),
     "model.activation": ("relu", "tanh", "elu", "gelu", "leaky_relu"),
+    "model.decoder": ("flat", "hierarchical", "language_model"),
     "data.binarize": ("none", "dynamic"),
     "data.corruption": ("none", "gaussian", "salt_pepper", "mask"),
     "data.text_level": ("char", "word"),
@@ -252,6 +254,8 @@ def _check(cfg: RunConfig) -> RunConfig:
                                                and (rule == "track" or int(number) <= 127))):
         raise ConfigError(f"data.melody must be top, bottom, track:N or program:N "
                           f"(program 0..127), got {d.melody!r}")
+    if m.decoder != "flat" and m.arch not in ("lstm", "dense"):
+        raise ConfigError(f"model.decoder={m.decoder} is a sequence decoder (model.arch=lstm)")
     if not 0 <= m.word_dropout <= 1:
         raise ConfigError(f"model.word_dropout must be in [0, 1], got {m.word_dropout}")
     if not 0 <= m.scheduled_sampling <= 1:
