@@ -34,6 +34,12 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--bars": ("data.bars", {"type": int, "help": "melodies: bars per example"}),
     "--transpose": ("data.transpose", {"type": int, "nargs": "+",
                                        "help": "melodies: semitone shifts (augmentation)"}),
+    "--melody": ("data.melody", {"help": "MIDI: the notes that make the melody of a "
+                                         "polyphonic file: top (the highest sounding note), "
+                                         "bottom, track:N or program:N (from 0)"}),
+    "--strict": ("data.strict", {"action": "store_const", "const": True,
+                                 "help": "MIDI folders: stop at the first unreadable file "
+                                         "(default: skip it, warn with the count)"}),
     "--text-level": ("data.text_level", {"help": "text tokens"}),
     "--max-len": ("data.max_len", {"type": int, "help": "text: longest line in tokens"}),
     "--test-fraction": ("data.test_fraction", {"type": float,

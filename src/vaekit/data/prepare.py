@@ -54,8 +54,13 @@ def _model_config(model: ModelConfig, data: Dataset) -> ModelConfig:
             raise ConfigError(f"{data.name} holds sequences: use --model lstm "
                               "(with the categorical likelihood)")
         model = dataclasses.replace(model, arch="lstm", likelihood="categorical")
+    if sequence and model.likelihood == "gaussian":  # the default: --model lstm alone
+        model = dataclasses.replace(model, likelihood="categorical")
     if not sequence and model.arch == "lstm":
         raise ConfigError(f"{data.name} holds images: --model lstm is for sequences")
+    if not sequence and model.decoder != "flat":
+        raise ConfigError(f"{data.name} holds images: model.decoder={model.decoder} is for "
+                          "sequences")
     shape = tuple(data.train.x.shape[1:])
     if model.input_shape is not None and tuple(model.input_shape) != shape:
         raise DataError(
