@@ -85,7 +85,9 @@ class TrainConfig:
     kl_schedule: str = "constant"  # constant | linear | cyclical (Fu et al. 2019)
     kl_warmup_steps: int = 0  # linear: steps from beta=0 to beta; cyclical: ramp per cycle
     kl_cycle_steps: int = 0  # cyclical: steps per cycle (ramp, then hold)
-    free_bits: float = 0.0  # nats per latent dimension below which KL is not penalised
+    # Nats per latent dimension below which KL is not penalised; None: the kind's default
+    # (KIND_DEFAULTS), filled in when the data is known.
+    free_bits: float | None = None
     objective: str = "elbo"  # elbo | iwae (Burda et al. 2016)
     iw_samples: int = 1  # iwae: importance samples per example
     seed: int = 0
@@ -111,6 +113,16 @@ MAX_INPUT_SIZE = 2**24  # values per example (4096 x 4096 grey)
 MAX_PARAMETERS = 2**30  # weights of a model (4 GiB of float32): refused before allocating
 
 SECTIONS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
+
+# Defaults that depend on the kind of data, for fields whose default is None; the one place
+# they live. vaekit.data.prepare fills them in (`complete_for_kind`) once the data says its
+# kind, and the run saves the value it trained with. Why these values: README, "Melodies
+# and text" -- measured on Nottingham, an LSTM VAE with beta = 1 collapses (test KL 0.2
+# nats); 1 free nat per dimension (Kingma et al. 2016) keeps z in use and its held-out
+# NLL below the count baselines'. Images keep the seed's plain ELBO.
+KIND_DEFAULTS: dict[str, dict[str, Any]] = {
+    "train.free_bits": {"image": 0.0, "melody": 1.0, "text": 1.0},
+}
 
 # Every enumerated option, declared once: validation here, the command line's choices, and
 # the registries that map names to classes (vaekit.models.build, tested to agree).
@@ -272,7 +284,7 @@ def _check(cfg: RunConfig) -> RunConfig:
         raise ConfigError(f"model.vocab_size must be in 1..1000000, got {m.vocab_size}")
     if m.pad_token is not None and not (m.vocab_size and 0 <= m.pad_token < m.vocab_size):
         raise ConfigError("model.pad_token must be a class index below model.vocab_size")
-    if min(t.kl_warmup_steps, t.kl_cycle_steps) < 0 or t.free_bits < 0:
+    if min(t.kl_warmup_steps, t.kl_cycle_steps) < 0 or (t.free_bits or 0.0) < 0:
         raise ConfigError("train.kl_warmup_steps, kl_cycle_steps and free_bits must be >= 0")
     if t.kl_schedule == "cyclical" and not 0 < t.kl_warmup_steps <= t.kl_cycle_steps:
         raise ConfigError("train.kl_schedule=cyclical needs 0 < kl_warmup_steps <= "
@@ -282,7 +294,7 @@ def _check(cfg: RunConfig) -> RunConfig:
             raise ConfigError("train.objective=iwae needs a VAE, not an auto-encoder")
         # The importance-weighted bound has no separate KL term to weight or floor.
         unsupported = [key for key, off in (("train.beta", t.beta == 1.0),
-                                            ("train.free_bits", t.free_bits == 0.0),
+                                            ("train.free_bits", not t.free_bits),
                                             ("train.kl_schedule", t.kl_schedule == "constant"))
                        if not off]
         if unsupported:
@@ -355,6 +367,24 @@ def load_toml(path: str | Path, *, base: RunConfig | None = None) -> RunConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     return config_from_dict(data, base=base)
+
+
+def complete_for_kind(cfg: RunConfig, kind: str) -> RunConfig:
+    """`cfg` with every field left at None filled in with its KIND_DEFAULTS value for
+    data of `kind` (image | melody | text). Free bits stay 0 where there is no KL term to
+    floor: the IWAE objective, an auto-encoder, a decoder that never reads z."""
+    if kind not in CHOICES["data.kind"]:
+        raise ConfigError(f"data.kind must be one of {', '.join(CHOICES['data.kind'])}; "
+                          f"got {kind!r}")
+    no_kl = (cfg.train.objective == "iwae" or cfg.model.autoencoder
+             or cfg.model.decoder == "language_model")
+    sections = {name: {} for name in SECTIONS}
+    for key, by_kind in KIND_DEFAULTS.items():
+        section, name = key.split(".")
+        if getattr(getattr(cfg, section), name) is None:
+            sections[section][name] = 0.0 if key == "train.free_bits" and no_kl else by_kind[kind]
+    return _check(RunConfig(**{name: dataclasses.replace(getattr(cfg, name), **updates)
+                               for name, updates in sections.items()}))
 
 
 def config_to_dict(cfg: RunConfig) -> dict[str, Any]:

@@ -38,6 +38,9 @@ def text_run(tmp_path_factory):
 
 def test_the_kind_is_recorded_and_dispatched(melody_run, text_run):
     assert melody_run.config.data.kind == "melody" and text_run.config.data.kind == "text"
+    # the sequence default of free bits (config.KIND_DEFAULTS), recorded in the run
+    assert melody_run.config.train.free_bits == text_run.config.train.free_bits == 1.0
+    assert json.loads((melody_run.path / "config.json").read_text())["train"]["free_bits"] == 1.0
     assert isinstance(kind_of(melody_run), MelodyKind)
     assert isinstance(kind_of(text_run), TextKind)
 

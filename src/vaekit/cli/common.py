@@ -71,7 +71,8 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
                                                     "help": "steps of the KL ramp from 0"}),
     "--kl-cycle-steps": ("train.kl_cycle_steps", {"type": int, "help": "cyclical: period"}),
     "--free-bits": ("train.free_bits", {"type": float,
-                                        "help": "nats per latent dim not penalised"}),
+                                        "help": "nats per latent dim not penalised (None: "
+                                                "0 for images, 1 for melodies and text)"}),
     "--objective": ("train.objective", {"help": "training bound"}),
     "--iw-samples": ("train.iw_samples", {"type": int, "help": "iwae: samples per example"}),
     "--precision": ("train.precision", {"help": "fp32-fast: oneDNN fast fp32 matmuls (CPU); "
