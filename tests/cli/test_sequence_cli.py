@@ -213,3 +213,20 @@ def test_melody_and_strict_flags_for_midi_folders(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "broken.mid" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "strict").exists()  # nothing half-made left behind
+
+
+def test_a_hierarchical_run_trains_reloads_and_evaluates(tmp_path):
+    out = tmp_path / "hier"
+    assert main(["train", "--data", "nottingham", "--bars", "2", "--limit-train", "128",
+                 "--limit-test", "16", "--epochs", "1", "--latent-dim", "4", "--rnn-hidden",
+                 "16", "--embedding-dim", "8", "--set", "model.decoder=hierarchical",
+                 "--quiet", "--out", str(out)]) == 0
+    run = load_run(out)
+    assert run.config.model.decoder == "hierarchical"
+    assert type(run.model.decoder).__name__ == "HierarchicalLSTMDecoder"
+    assert main(["evaluate", str(out), "--iw-samples", "2", "--out", str(tmp_path / "e.json")]) == 0
+    ev = json.loads((tmp_path / "e.json").read_text())["evaluation"]
+    assert 0 <= ev["note_accuracy"]["generated"] <= 1
+    assert main(["sample", str(out), "--n", "2", "--out", str(tmp_path / "s.png")]) == 0
+    assert main(["train", "--data", "mnist", "--set", "model.decoder=hierarchical", "--out",
+                 str(tmp_path / "img")]) == 2  # a sequence decoder, refused for images
