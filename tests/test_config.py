@@ -135,3 +135,23 @@ def test_option_lists_are_declared_once_and_the_registries_agree():
     assert set(CHOICES["model.arch"]) == set(ARCHITECTURES)
     assert set(CHOICES["model.likelihood"]) == set(LIKELIHOODS)
     assert set(CHOICES["model.activation"]) == set(ACTIVATIONS)
+
+
+def test_kind_defaults_fill_only_fields_left_unset():
+    from vaekit.config import KIND_DEFAULTS, complete_for_kind
+
+    assert TrainConfig().free_bits is None  # decided by the kind of data
+    assert KIND_DEFAULTS["train.free_bits"] == {"image": 0.0, "melody": 1.0, "text": 1.0}
+    for kind, expected in (("image", 0.0), ("melody", 1.0), ("text", 1.0)):
+        assert complete_for_kind(RunConfig(), kind).train.free_bits == expected
+    chosen = apply_overrides(RunConfig(), ["train.free_bits=0"])
+    assert complete_for_kind(chosen, "melody").train.free_bits == 0.0  # the user's 0 stays
+    # no KL term to floor: the IWAE bound, an auto-encoder, a decoder that ignores z
+    for override in ("train.objective=iwae", "model.autoencoder=true",
+                     "model.decoder=language_model"):
+        cfg = apply_overrides(RunConfig(), [override])
+        assert complete_for_kind(cfg, "melody").train.free_bits == 0.0, override
+    with pytest.raises(ConfigError, match="free bits|free_bits"):
+        apply_overrides(RunConfig(), ["train.objective=iwae", "train.free_bits=1"])
+    with pytest.raises(ConfigError, match="data.kind"):
+        complete_for_kind(RunConfig(), "video")

@@ -10,8 +10,10 @@ import torch
 
 from vaekit.analysis.baselines import (
     BASELINES,
+    TEXT_BASELINES,
     melody_baselines,
     note_accuracy,
+    text_baselines,
     token_accuracy,
 )
 from vaekit.data.music.events import HOLD, NOTE_OFF
@@ -58,14 +60,14 @@ def test_accuracies_reject_bad_input():
         note_accuracy(good, np.array([[HOLD, HOLD]]))
 
 
-def test_most_frequent_and_unigram_known_answer():
+def test_always_hold_and_unigram_known_answer():
     test = np.array([[A, HOLD, A, HOLD]])
     scores = melody_baselines(TRAIN, test, smoothing=0.1, steps_per_bar=2)
     assert list(scores) == list(BASELINES)
-    top = scores["most_frequent"]
+    top = scores["always_hold"]
     assert (top.accuracy, top.note_accuracy) == (0.5, 0.0)
     assert (top.generated_accuracy, top.generated_note_accuracy) == (0.5, 0.0)
-    assert top.nll_per_token is None and top.to_dict()["name"] == "most_frequent"
+    assert top.nll_per_token is None and top.to_dict()["name"] == "always_hold"
     uni = scores["unigram"]
     # add-k: p = (count + 0.1) / (12 + 90 * 0.1); HOLD 6, A 4
     p_hold, p_a = 6.1 / 21.0, 4.1 / 21.0
@@ -130,11 +132,45 @@ def test_nottingham_baselines_match_the_issue(shared_data):
     # bigram 0.645; unigram 1.62, bigram 1.42, bigram + position 1.26 nats per step.
     data = load_dataset("nottingham")
     scores = melody_baselines(data.train.x, data.test.x)
-    assert scores["most_frequent"].accuracy == pytest.approx(0.640, abs=0.001)
-    assert scores["most_frequent"].note_accuracy == 0.0
+    assert scores["always_hold"].accuracy == pytest.approx(0.640, abs=0.001)
+    assert scores["always_hold"].note_accuracy == 0.0
     assert scores["bigram"].accuracy == pytest.approx(0.645, abs=0.001)
     assert scores["unigram"].nll_per_token == pytest.approx(1.62, abs=0.005)
     assert scores["bigram"].nll_per_token == pytest.approx(1.42, abs=0.005)
     assert scores["bigram_position"].nll_per_token == pytest.approx(1.26, abs=0.005)
     for name in BASELINES:  # the note accuracy is what HOLD does not inflate
         assert scores[name].note_accuracy < scores[name].accuracy - 0.3
+
+
+# Text: <pad>=0 <bos>=1 <eos>=2, and two letters a=4, b=5.
+PAD, BOS, EOS, LA, LB = 0, 1, 2, 4, 5
+TEXT_TRAIN = np.array([[BOS, LA, LB, EOS, PAD],
+                       [BOS, LA, LB, LA, EOS],
+                       [BOS, LA, EOS, PAD, PAD]])
+
+
+def test_text_baselines_skip_padding_and_never_predict_it():
+    test = np.array([[BOS, LA, LB, EOS, PAD]])
+    scores = text_baselines(TEXT_TRAIN, test, vocab_size=6, pad=PAD, smoothing=0.1)
+    assert list(scores) == list(TEXT_BASELINES)
+    # 13 scored training tokens: a 4, <bos> 3, <eos> 3, b 2 -> "always a": 1 hit in 4
+    top = scores["most_frequent"]
+    assert top.accuracy == 0.25 and top.note_accuracy is None and top.nll_per_token is None
+    bigram = scores["bigram"]
+    # Transitions: start-><bos> 3, <bos>->a 3, a->b 2, a-><eos> 2, b-><eos> 1, b->a 1.
+    # Ties go to the lower class: a-><eos>, b-><eos>; <eos> was only followed by padding
+    # (not counted), so it predicts <bos>, the lowest class that is not padding.
+    assert bigram.accuracy == 0.75  # <bos> a [<eos> for b] <eos>
+    assert bigram.generated_accuracy == 0.5  # rollout <bos> a <eos> <bos>
+    # p over the 5 classes that are not padding, add-k 0.1, scored positions only
+    k = 0.1
+    expected = -(math.log((3 + k) / (3 + 5 * k)) + math.log((3 + k) / (3 + 5 * k))
+                 + math.log((2 + k) / (4 + 5 * k)) + math.log((1 + k) / (2 + 5 * k))) / 4
+    assert bigram.nll_per_token == pytest.approx(expected)
+    assert scores["unigram"].nll_per_token > bigram.nll_per_token
+    # the padding of the test line changes nothing
+    longer = np.array([[BOS, LA, LB, EOS, PAD, PAD, PAD]])
+    again = text_baselines(TEXT_TRAIN, longer, vocab_size=6, pad=PAD)["bigram"]
+    assert again.nll_per_token == pytest.approx(bigram.nll_per_token)
+    with pytest.raises(DataError, match="0..5"):
+        text_baselines(TEXT_TRAIN, np.array([[BOS, 6]]), vocab_size=6, pad=PAD)

@@ -5,20 +5,23 @@ import pytest
 import torch
 
 from vaekit.analysis import sequences as seq
+from vaekit.analysis.baselines import melody_baselines
+from vaekit.analysis.music_stats import music_statistics
 from vaekit.config import ModelConfig
 from vaekit.data.music import events as music
 from vaekit.data.music import midi
 from vaekit.data.text import vocab as text
-from vaekit.errors import DataError
+from vaekit.errors import ConfigError, DataError
 from vaekit.models.build import build_vae
 
 T, D = 32, 4
 
 
-def tiny(pad=None, vocab_size=music.NUM_CLASSES) -> torch.nn.Module:
+def tiny(pad=None, vocab_size=music.NUM_CLASSES, decoder="flat") -> torch.nn.Module:
     torch.manual_seed(0)
     cfg = ModelConfig(arch="lstm", likelihood="categorical", latent_dim=D, embedding_dim=8,
-                      rnn_hidden=16, input_shape=(T,), vocab_size=vocab_size, pad_token=pad)
+                      rnn_hidden=16, input_shape=(T,), vocab_size=vocab_size, pad_token=pad,
+                      decoder=decoder)
     return build_vae(cfg).eval()
 
 
@@ -33,27 +36,99 @@ def vocab() -> text.Vocabulary:
     return text.Vocabulary.build(["to be or not to be", "that is the question"], level="char")
 
 
-def test_scores_match_a_direct_computation():
+def test_evaluation_matches_a_direct_computation():
     model, x = tiny(), melodies()
-    scores = seq.score_sequences(model, x, batch_size=4)
+    train = melodies(5)
+    ev = seq.evaluate_sequences(model, x, train=train, k=4, batch_size=4, free_bits=0.5)
     z = model.encode(x).mean
-    tf = (model.decode(z, x).logits.argmax(-1) == x).float().mean().item()
-    gen = (model.generate(z) == x).float().mean().item()
-    assert scores.teacher_forced_accuracy == pytest.approx(tf)
-    assert scores.sampled_accuracy == pytest.approx(gen)
-    assert scores.tokens_per_sequence == T and scores.sequences == len(x)
-    assert scores.negative_elbo == pytest.approx(scores.reconstruction + scores.kl)
-    assert scores.nll_per_token == pytest.approx(scores.negative_elbo / T)
-    assert scores.kl > 0 and 0 <= scores.exact_match <= 1
-    assert seq.score_sequences(model, x, seed=3) == seq.score_sequences(model, x, seed=3)
-    assert set(scores.as_dict()) >= {"teacher_forced_accuracy", "nll_per_token", "kl"}
+    teacher, generated = model.decode(z, x).logits.argmax(-1), model.generate(z)
+    events = x != music.HOLD
+    assert ev.accuracy["teacher_forced"] == pytest.approx((teacher == x).float().mean().item())
+    assert ev.accuracy["generated"] == pytest.approx((generated == x).float().mean().item())
+    assert ev.note_accuracy["teacher_forced"] == pytest.approx(
+        (teacher == x)[events].float().mean().item())
+    assert ev.note_accuracy["generated"] == pytest.approx(
+        (generated == x)[events].float().mean().item())
+    assert ev.tokens_per_sequence == T and ev.sequences == len(x) and ev.iw_samples == 4
+    assert ev.negative_elbo == pytest.approx(ev.reconstruction + ev.kl)
+    assert ev.negative_elbo_per_token == pytest.approx(ev.negative_elbo / T)
+    assert ev.nll_per_token == pytest.approx(ev.nll / T)
+    assert ev.free_bits_floor == 0.5 * D and ev.latent_dim == D
+    expected = {n: s.to_dict() for n, s in melody_baselines(train, x).items()}
+    assert ev.baselines == expected and "always_hold" in ev.baselines
+    again = seq.evaluate_sequences(model, x, train=train, k=4, batch_size=4, free_bits=0.5)
+    assert again == ev  # seeded
+    doc = ev.to_dict()
+    assert doc["accuracy"]["teacher_forced"] == ev.accuracy["teacher_forced"]
+    assert doc["baselines"]["bigram"]["nll_per_token"] > 0
 
 
-def test_padding_is_not_scored(vocab):
+def test_importance_sampled_nll_is_exact_for_a_model_that_ignores_z():
+    """A language model (decoder fed z = 0) whose encoder outputs the prior: every
+    importance weight is p(x), so the estimate is exact for any K and equals the
+    reconstruction term, while the ELBO's KL is 0."""
+    model = tiny(decoder="language_model")
+    with torch.no_grad():
+        for head in (model.encoder.mean, model.encoder.log_std):
+            head.weight.zero_()
+            head.bias.zero_()
+    x = melodies()
+    with torch.no_grad():
+        exact = -model.decode(torch.zeros(len(x), D), x).reconstruction(x)  # log p(x), (N,)
+    for k in (1, 7):
+        torch.testing.assert_close(seq.sequence_log_likelihood(model, x, k=k),
+                                   exact.double(), rtol=0, atol=1e-4)
+    ev = seq.evaluate_sequences(model, x, k=3)
+    assert ev.kl == pytest.approx(0.0, abs=1e-6) and ev.active_units == 0
+    assert ev.nll_per_token == pytest.approx(float(-exact.mean()) / T, abs=1e-5)
+
+
+def test_importance_sampling_tightens_the_bound():
+    # L_K increases with K in expectation (Burda et al. 2016, thm. 1): over many
+    # sequences, K = 50 gives a lower NLL than K = 1 (the ELBO), never above it.
+    model = tiny()
+    x = torch.cat([melodies()] * 10)
+    one = seq.sequence_log_likelihood(model, x, k=1, seed=1).mean()
+    many = seq.sequence_log_likelihood(model, x, k=50, seed=1).mean()
+    assert many > one
+    with pytest.raises(ConfigError, match="at least 1"):
+        seq.sequence_log_likelihood(model, x, k=0)
+
+
+def test_note_accuracy_exposes_a_model_that_always_says_hold():
+    """Junk that the all-token accuracy flatters: a decoder that always outputs HOLD is
+    right on every HOLD step (3/4 of these melodies) and on no note."""
+    model = tiny()
+    with torch.no_grad():
+        model.decoder.output.weight.zero_()
+        model.decoder.output.bias.fill_(-10.0)
+        model.decoder.output.bias[music.HOLD] = 10.0
+    x = melodies()
+    ev = seq.evaluate_sequences(model, x, train=x, k=2)
+    hold_share = (x == music.HOLD).float().mean().item()
+    assert ev.accuracy["teacher_forced"] == pytest.approx(hold_share) and hold_share == 0.75
+    assert ev.note_accuracy == {"teacher_forced": 0.0, "generated": 0.0}
+    assert ev.accuracy["teacher_forced"] == ev.baselines["always_hold"]["accuracy"]
+
+
+def test_text_evaluation_skips_padding_and_has_no_note_accuracy(vocab):
     model = tiny(pad=text.PAD, vocab_size=len(vocab))
     x = seq.encode_sentences(vocab, ["to be", "that is the question"], length=T)
-    scores = seq.score_sequences(model, x)
-    assert scores.tokens_per_sequence == pytest.approx(((5 + 2) + (20 + 2)) / 2)
+    ev = seq.evaluate_sequences(model, x, train=x, k=2)
+    assert ev.tokens_per_sequence == pytest.approx(((5 + 2) + (20 + 2)) / 2)
+    assert ev.note_accuracy is None
+    assert set(ev.baselines) == {"most_frequent", "unigram", "bigram"}
+    assert ev.baselines["bigram"]["note_accuracy"] is None
+
+
+def test_sample_statistics_of_decoded_latents():
+    model = tiny()
+    train, test = melodies(6), melodies(6)
+    z = torch.randn(6, D)
+    stats = seq.melody_sample_statistics(model, z, test=test, train=train)
+    decoded = model.generate(z).numpy()
+    assert stats.overlap == music_statistics(decoded, test.numpy(), train=train.numpy()).overlap
+    assert stats.reference["test"]["overlap"]["mean"] == pytest.approx(1.0)  # same melodies
 
 
 def test_samples_interpolations_and_reconstructions_of_token_models():

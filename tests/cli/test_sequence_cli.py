@@ -38,6 +38,9 @@ def text_run(tmp_path_factory):
 
 def test_the_kind_is_recorded_and_dispatched(melody_run, text_run):
     assert melody_run.config.data.kind == "melody" and text_run.config.data.kind == "text"
+    # the sequence default of free bits (config.KIND_DEFAULTS), recorded in the run
+    assert melody_run.config.train.free_bits == text_run.config.train.free_bits == 1.0
+    assert json.loads((melody_run.path / "config.json").read_text())["train"]["free_bits"] == 1.0
     assert isinstance(kind_of(melody_run), MelodyKind)
     assert isinstance(kind_of(text_run), TextKind)
 
@@ -111,9 +114,119 @@ def test_text_sample_homotopy_and_reconstruct(text_run, tmp_path, capsys):
     assert main(["attribute", run_dir, "--attribute", "x"]) == 2  # text has no attributes
 
 
-def test_evaluate_command_on_a_melody_run(melody_run, tmp_path):
+def test_evaluate_command_on_a_melody_run(melody_run, tmp_path, capsys):
+    """The JSON contract of issue #15, and every number printed beside its baselines."""
     out = tmp_path / "e.json"
-    assert main(["evaluate", str(melody_run.path), "--limit", "16", "--out", str(out)]) == 0
-    doc = json.loads(out.read_text())["evaluation"]
-    assert 0 <= doc["teacher_forced_accuracy"] <= 1 and doc["sequences"] == 16
+    assert main(["evaluate", str(melody_run.path), "--limit", "16", "--iw-samples", "3",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    ev = doc["evaluation"]
+    for key in ("accuracy", "note_accuracy"):
+        for mode in ("teacher_forced", "generated"):
+            assert 0 <= ev[key][mode] <= 1
+    assert ev["nll_per_token"] > 0 and ev["sequences"] == 16 and ev["iw_samples"] == 3
+    for name in ("always_hold", "unigram", "bigram", "bigram_position"):
+        assert set(ev["baselines"][name]) >= {"accuracy", "note_accuracy", "nll_per_token"}
+    assert ev["baselines"]["always_hold"]["note_accuracy"] == 0.0
+    assert ev["baselines"]["bigram"]["nll_per_token"] > 0
+    assert ev["free_bits"] == melody_run.config.train.free_bits
+    line = next(row for row in printed.splitlines() if "note accuracy, teacher-forced" in row)
+    numbers = line.split()[3:]
+    assert len(numbers) == 5  # the model and four baselines, side by side
+    assert float(numbers[0]) == pytest.approx(ev["note_accuracy"]["teacher_forced"], abs=1e-4)
+    assert "always_hold" in printed and "not penalised" in printed or "no free bits" in printed
     assert main(["evaluate", str(melody_run.path), "--ood", "noise"]) == 2
+
+
+def test_evaluate_sample_quality_on_a_melody_run(melody_run, tmp_path, capsys):
+    out = tmp_path / "q.json"
+    assert main(["evaluate", str(melody_run.path), "--limit", "8", "--iw-samples", "2",
+                 "--sample-quality", "--n-samples", "40", "--sampler", "gmm",
+                 "--out", str(out)]) == 0
+    quality = json.loads(out.read_text())["sample_quality"]
+    assert quality["n_samples"] == 40 and quality["sampler"] == "gmm"
+    for name in ("pitch_class", "note_count", "empty_beat_rate", "mean"):
+        assert 0 <= quality["overlap"][name] <= 1
+    for row in ("test", "degenerate"):  # the reference rows (their separation on real
+        assert 0 <= quality["reference"][row]["overlap"]["mean"] <= 1  # data: test_music_stats)
+    assert "train (ceiling)" in capsys.readouterr().out
+    assert main(["evaluate", str(melody_run.path), "--sample-quality", "--n-samples", "0"]) == 2
+
+
+def test_evaluate_a_text_run_beside_a_language_model(text_run, tmp_path, capsys):
+    out = tmp_path / "t.json"
+    assert main(["evaluate", str(text_run.path), "--limit", "8", "--iw-samples", "2",
+                 "--language-model", str(text_run.path), "--out", str(out)]) == 0
+    ev = json.loads(out.read_text())["evaluation"]
+    assert ev["note_accuracy"] is None
+    assert set(ev["baselines"]) == {"most_frequent", "unigram", "bigram",
+                                    "lstm_language_model"}
+    lm = ev["baselines"]["lstm_language_model"]
+    assert lm["nll_per_token"] == pytest.approx(ev["nll_per_token"])  # the same run
+    assert "note accuracy" not in capsys.readouterr().out
+    assert main(["evaluate", str(text_run.path), "--sample-quality"]) == 2  # melodies only
+
+
+def _duet(path) -> None:
+    """One bar in two tracks: quarter notes C5 D5 C5 D5 above half notes C3 D3."""
+    import mido
+
+    song = mido.MidiFile(type=1, ticks_per_beat=4)  # one tick per 16th note
+    for notes in ([(72, 4), (74, 4), (72, 4), (74, 4)], [(48, 8), (50, 8)]):
+        track = mido.MidiTrack()
+        for pitch, length in notes:
+            track.append(mido.Message("note_on", note=pitch, velocity=64, time=0))
+            track.append(mido.Message("note_off", note=pitch, velocity=0, time=length))
+        song.tracks.append(track)
+    song.save(path)
+
+
+def test_melody_and_strict_flags_for_midi_folders(tmp_path, capsys):
+    folder = tmp_path / "midi"
+    folder.mkdir()
+    for name in ("a", "b"):
+        _duet(folder / f"{name}.mid")
+    low = [music.pitch_to_event(48)] + [music.HOLD] * 7 + [music.pitch_to_event(50)] + [
+        music.HOLD] * 7
+    tiny = ["--epochs", "1", "--latent-dim", "2", "--rnn-hidden", "8", "--embedding-dim", "4",
+            "--quiet"]
+    out = tmp_path / "run"
+    assert main(["train", "--data", f"midi:{folder}", "--bars", "1", "--melody", "bottom",
+                 "--out", str(out), *tiny]) == 0
+    assert "melody of each MIDI file: bottom" in capsys.readouterr().out
+    run = load_run(out)
+    assert run.config.data.melody == "bottom"
+    from vaekit.data.prepare import load_split
+
+    assert load_split(run.config, "train").x.tolist() == [low]
+    assert main(["train", "--data", f"midi:{folder}", "--bars", "1", "--out",
+                 str(tmp_path / "default"), *tiny]) == 0
+    assert "melody of each MIDI file: top (" in capsys.readouterr().out  # the default, said
+    (folder / "broken.mid").write_bytes(b"MThd not a MIDI file")
+    with pytest.warns(UserWarning, match="skipped 1 unreadable"):
+        assert main(["train", "--data", f"midi:{folder}", "--bars", "1", "--out",
+                     str(tmp_path / "skip"), *tiny]) == 0
+    capsys.readouterr()
+    assert main(["train", "--data", f"midi:{folder}", "--bars", "1", "--strict", "--out",
+                 str(tmp_path / "strict"), *tiny]) == 2
+    err = capsys.readouterr().err
+    assert "broken.mid" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "strict").exists()  # nothing half-made left behind
+
+
+def test_a_hierarchical_run_trains_reloads_and_evaluates(tmp_path):
+    out = tmp_path / "hier"
+    assert main(["train", "--data", "nottingham", "--bars", "2", "--limit-train", "128",
+                 "--limit-test", "16", "--epochs", "1", "--latent-dim", "4", "--rnn-hidden",
+                 "16", "--embedding-dim", "8", "--set", "model.decoder=hierarchical",
+                 "--quiet", "--out", str(out)]) == 0
+    run = load_run(out)
+    assert run.config.model.decoder == "hierarchical"
+    assert type(run.model.decoder).__name__ == "HierarchicalLSTMDecoder"
+    assert main(["evaluate", str(out), "--iw-samples", "2", "--out", str(tmp_path / "e.json")]) == 0
+    ev = json.loads((tmp_path / "e.json").read_text())["evaluation"]
+    assert 0 <= ev["note_accuracy"]["generated"] <= 1
+    assert main(["sample", str(out), "--n", "2", "--out", str(tmp_path / "s.png")]) == 0
+    assert main(["train", "--data", "mnist", "--set", "model.decoder=hierarchical", "--out",
+                 str(tmp_path / "img")]) == 2  # a sequence decoder, refused for images

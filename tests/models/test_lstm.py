@@ -193,3 +193,88 @@ def test_scheduled_sampling_feeds_the_models_own_predictions():
     half = build_vae(tiny(scheduled_sampling=0.5))
     half.train()
     assert torch.isfinite(negative_elbo(half(x), x).total)
+
+
+# --- the hierarchical ("conductor") decoder and the language model --------------------
+
+BAR, BARS = sequence.STEPS_PER_BAR, 3
+
+
+def hierarchical(**kw) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_vae(tiny(decoder="hierarchical", input_shape=(BAR * BARS,), **kw)).eval()
+
+
+def long_melodies(n=4, seed=0) -> torch.Tensor:
+    return torch.randint(0, V, (n, BAR * BARS), generator=torch.Generator().manual_seed(seed))
+
+
+def test_parameter_count_matches_the_built_model():
+    for decoder, shape in (("flat", (T,)), ("hierarchical", (BAR * BARS,))):
+        cfg = tiny(decoder=decoder, input_shape=shape)
+        model = build_vae(cfg)
+        sizes = (V, cfg.embedding_dim, cfg.rnn_hidden, D)
+        expected = sequence._parameter_count(*sizes, hierarchical=decoder == "hierarchical")
+        assert sum(p.numel() for p in model.parameters()) == expected
+
+
+def test_flat_parameter_names_are_unchanged():
+    # Run directories written before the hierarchical decoder must still load.
+    names = set(build_vae(tiny()).state_dict())
+    assert {"decoder.embedding.weight", "decoder.initial_state.weight", "decoder.lstm.weight_ih_l0",
+            "decoder.output.weight", "encoder.rnn.lstm.weight_ih_l0", "encoder.mean.weight",
+            "encoder.log_std.weight"} <= names
+    assert not any("conductor" in name or "segment" in name for name in names)
+
+
+def test_hierarchical_bars_are_causal_and_depend_on_z_through_the_conductor():
+    model, x = hierarchical(), long_melodies()
+    z = torch.randn(len(x), D)
+    logits = model.decoder(z, x)
+    assert logits.shape == (len(x), BAR * BARS, V)
+    for t in (0, 5, BAR - 1, BAR, 2 * BAR + 3):
+        changed = x.clone()
+        changed[:, t] = (changed[:, t] + 7) % V
+        after = model.decoder(z, changed)
+        assert torch.equal(logits[:, : t + 1], after[:, : t + 1]), t
+        end = (t // BAR + 1) * BAR  # a bar starts again from its start token:
+        assert torch.equal(logits[:, end:], after[:, end:]), t  # later bars never see x_t
+        if t + 1 < end:
+            assert not torch.allclose(logits[:, t + 1], after[:, t + 1])
+    other = model.decoder(torch.randn(len(x), D), x)
+    for bar in range(BARS):  # every bar's first step is decided by z alone
+        assert not torch.allclose(logits[:, bar * BAR], other[:, bar * BAR])
+
+
+def test_hierarchical_generation_agrees_with_teacher_forcing():
+    model = hierarchical()
+    z = torch.randn(5, D) * 2
+    greedy = model.generate(z)
+    assert greedy.shape == (5, BAR * BARS) and greedy.dtype == torch.int64
+    assert torch.equal(model.decoder(z, greedy).argmax(-1), greedy)
+    assert model.generate(z, max_len=BAR).shape == (5, BAR)
+    with pytest.raises(ValueError, match="max_len"):
+        model.generate(z, max_len=BAR * BARS + 1)
+    drawn = model.generate(z, temperature=1.0, generator=torch.Generator().manual_seed(0))
+    assert int(drawn.max()) < V
+    out = model(long_melodies(5))
+    assert torch.isfinite(negative_elbo(out, long_melodies(5)).total)
+
+
+def test_hierarchical_needs_whole_bars_and_melodies():
+    with pytest.raises(ConfigError, match="whole bars"):
+        sequence.build_parts(tiny(decoder="hierarchical", input_shape=(BAR + 3,)))
+    with pytest.raises(ConfigError, match="text"):
+        sequence.build_parts(tiny(decoder="hierarchical", input_shape=(BAR * 2,), pad=0))
+
+
+def test_language_model_decoder_never_reads_z():
+    torch.manual_seed(0)
+    model = build_vae(tiny(decoder="language_model")).eval()
+    x = melodies()
+    a, b = torch.randn(5, D), torch.randn(5, D) * 3
+    assert torch.equal(model.decoder(a, x), model.decoder(b, x))
+    assert torch.equal(model.generate(a), model.generate(b))
+    flat = build_vae(tiny()).eval()  # the same parameters as the flat decoder
+    flat.load_state_dict(model.state_dict())
+    assert not torch.equal(flat.decoder(a, x), flat.decoder(b, x))

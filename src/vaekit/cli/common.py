@@ -34,6 +34,12 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--bars": ("data.bars", {"type": int, "help": "melodies: bars per example"}),
     "--transpose": ("data.transpose", {"type": int, "nargs": "+",
                                        "help": "melodies: semitone shifts (augmentation)"}),
+    "--melody": ("data.melody", {"help": "MIDI: the notes that make the melody of a "
+                                         "polyphonic file: top (the highest sounding note), "
+                                         "bottom, track:N or program:N (from 0)"}),
+    "--strict": ("data.strict", {"action": "store_const", "const": True,
+                                 "help": "MIDI folders: stop at the first unreadable file "
+                                         "(default: skip it, warn with the count)"}),
     "--text-level": ("data.text_level", {"help": "text tokens"}),
     "--max-len": ("data.max_len", {"type": int, "help": "text: longest line in tokens"}),
     "--test-fraction": ("data.test_fraction", {"type": float,
@@ -70,7 +76,8 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
                                                     "help": "steps of the KL ramp from 0"}),
     "--kl-cycle-steps": ("train.kl_cycle_steps", {"type": int, "help": "cyclical: period"}),
     "--free-bits": ("train.free_bits", {"type": float,
-                                        "help": "nats per latent dim not penalised"}),
+                                        "help": "nats per latent dim not penalised (None: "
+                                                "0 for images, 1 for melodies and text)"}),
     "--objective": ("train.objective", {"help": "training bound"}),
     "--iw-samples": ("train.iw_samples", {"type": int, "help": "iwae: samples per example"}),
     "--precision": ("train.precision", {"help": "fp32-fast: oneDNN fast fp32 matmuls (CPU); "

@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
                     "or --overwrite to replace it"
                 )
             shutil.rmtree(run_dir)
+    if config.data.name == "nottingham" or config.data.name.startswith("midi:"):
+        say(f"melody of each MIDI file: {config.data.melody} (--melody top|bottom|track:N|"
+            "program:N; default top: the highest sounding note)")
     created = not run_dir.exists()
     try:
         result = train(config, run_dir, resume=bool(args.resume), progress=not args.quiet)

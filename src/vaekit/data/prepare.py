@@ -4,8 +4,9 @@ Training, every command and the web explorer call `prepare` (or `load_split`): i
 the dataset as configured (or takes one passed from Python), completes the config from it
 -- the input shape, the vocabulary, the kind of data (image, melody or text) and the name
 that reopens it -- checks the values, applies the limits and binarises the test set once
-with a fixed seed (the binarised-MNIST protocol). The completed config is what a run
-saves, so a later command gets the same examples back.
+with a fixed seed (the binarised-MNIST protocol). Fields whose default depends on the kind
+of data (config.KIND_DEFAULTS: free bits) are filled in here, once the kind is known. The
+completed config is what a run saves, so a later command gets the same examples back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dataclasses
 
 import torch
 
-from vaekit.config import ModelConfig, RunConfig
+from vaekit.config import ModelConfig, RunConfig, complete_for_kind
 from vaekit.data.dataset import Dataset, Split
 from vaekit.data.registry import IN_MEMORY, load_dataset
 from vaekit.errors import ConfigError, DataError
@@ -54,8 +55,13 @@ def _model_config(model: ModelConfig, data: Dataset) -> ModelConfig:
             raise ConfigError(f"{data.name} holds sequences: use --model lstm "
                               "(with the categorical likelihood)")
         model = dataclasses.replace(model, arch="lstm", likelihood="categorical")
+    if sequence and model.likelihood == "gaussian":  # the default: --model lstm alone
+        model = dataclasses.replace(model, likelihood="categorical")
     if not sequence and model.arch == "lstm":
         raise ConfigError(f"{data.name} holds images: --model lstm is for sequences")
+    if not sequence and model.decoder != "flat":
+        raise ConfigError(f"{data.name} holds images: model.decoder={model.decoder} is for "
+                          "sequences")
     shape = tuple(data.train.x.shape[1:])
     if model.input_shape is not None and tuple(model.input_shape) != shape:
         raise DataError(
@@ -105,6 +111,7 @@ def prepare(config: RunConfig, dataset: Dataset | None = None) -> tuple[RunConfi
     config = dataclasses.replace(
         config, model=_model_config(config.model, data),
         data=dataclasses.replace(config.data, name=name, kind=data.kind))
+    config = complete_for_kind(config, data.kind)  # per-kind defaults (config.KIND_DEFAULTS)
     if data.kind != "image" and (config.data.binarize != "none"
                                  or config.data.corruption != "none"):
         raise ConfigError("data.binarize and data.corruption apply to images only")

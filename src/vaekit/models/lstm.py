@@ -2,15 +2,25 @@
 
 The same `VAE` as for images (vaekit.models.vae), with other parts: the likelihood is
 categorical over token classes (melody events, or text tokens with a padding class).
-Architecture after MusicVAE's flat model (Roberts et al. 2018) and the sentence VAE of
-Bowman et al. (2016):
+Architecture after MusicVAE (Roberts et al. 2018) and the sentence VAE of Bowman et al.
+(2016):
 
 * encoder: embedding -> one-layer bidirectional LSTM -> both final states (B, 2H) ->
   dense mean and log-sigma heads (B, D). Padding (text) is skipped by packing;
-* decoder: z sets the LSTM's initial state (h0, c0) = tanh(W z + b), AND z is
-  concatenated to the input embedding at every step, so the decoder cannot forget it.
-  Position t reads [z, token t-1] (a learned start token at t = 0) and predicts token t:
-  teacher forcing in `forward`, step by step in `generate`.
+* decoder (`model.decoder`):
+  - ``flat``: z sets the LSTM's initial state (h0, c0) = tanh(W z + b), AND z is
+    concatenated to the input embedding at every step, so the decoder cannot forget it.
+    Position t reads [z, token t-1] (a learned start token at t = 0) and predicts token
+    t: teacher forcing in `forward`, step by step in `generate`;
+  - ``hierarchical``: MusicVAE's "conductor" for long melodies. A conductor LSTM turns z
+    into one embedding c_u per bar (16 steps); each bar is decoded by a flat decoder
+    conditioned on c_u instead of z, from the start token, so it cannot lean on the
+    previous bar's notes and must use the conductor (Roberts et al. 2018, sec. 3.2: this
+    is what keeps a 16-bar decoder from ignoring z). Bars are independent given their
+    embeddings, so all bars of a batch are decoded as one batch of B * U bars;
+  - ``language_model``: the flat decoder fed z = 0, an LSTM language model with the same
+    parts; trained as a VAE, its KL falls to 0. It is the baseline a sequence VAE must
+    beat on NLL per token (`vaekit evaluate --language-model RUN`).
 
 Word dropout (Bowman et al. 2016, `ModelConfig.word_dropout`, training mode only)
 replaces decoder input tokens by <unk> for text, and for melodies by a dedicated mask
@@ -27,8 +37,10 @@ from vaekit.config import MAX_PARAMETERS, ModelConfig
 from vaekit.errors import ConfigError
 from vaekit.nn.recurrent import BidirectionalSummary, choose_tokens, init_lstm_, replace_tokens
 
-# Text conventions of vaekit.data.text.vocab (models never import data; a test checks they agree).
+# Text conventions of vaekit.data.text.vocab and the melodies' bar of 16 sixteenth-note
+# steps (vaekit.data.music); models never import data, a test checks they agree.
 TEXT_EOS, TEXT_UNK = 2, 3
+STEPS_PER_BAR = 16
 
 
 def _lengths(x: torch.Tensor, pad: int | None) -> torch.Tensor | None:
@@ -54,15 +66,17 @@ class LSTMEncoder(nn.Module):
 
 
 class LSTMDecoder(nn.Module):
-    """z (B, D) [+ x (B, T) for teacher forcing] -> logits (B, T, V) over token classes."""
+    """z (B, D) [+ x (B, T) for teacher forcing] -> logits (B, T, V) over token classes.
+    With `reads_z=False` it is fed zeros instead of z: a language model."""
 
     teacher_forced = True  # VAE.decode passes the target x: decoder(z, x)
 
     def __init__(self, vocab_size: int, *, length: int, embedding_dim: int, hidden_size: int,
                  latent_dim: int, word_dropout: float = 0.0, pad_token: int | None = None,
                  end_token: int | None = None, dropout_token: int | None = None,
-                 scheduled_sampling: float = 0.0) -> None:
+                 scheduled_sampling: float = 0.0, reads_z: bool = True) -> None:
         super().__init__()
+        self.reads_z = reads_z
         self.scheduled_sampling = scheduled_sampling
         self.vocab_size, self.length = vocab_size, length
         self.pad_token, self.end_token = pad_token, end_token
@@ -79,11 +93,16 @@ class LSTMDecoder(nn.Module):
         h, c = torch.tanh(self.initial_state(z)).chunk(2, dim=-1)  # (B, H) each
         return h.unsqueeze(0).contiguous(), c.unsqueeze(0).contiguous()  # (1, B, H)
 
+    def _z(self, z: torch.Tensor) -> torch.Tensor:
+        return z if self.reads_z else torch.zeros_like(z)
+
+
     def _inputs(self, tokens: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         zs = z.unsqueeze(1).expand(-1, tokens.shape[1], -1)  # (B, T, D)
         return torch.cat([self.embedding(tokens), zs], dim=-1)  # (B, T, E + D)
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        z = self._z(z)
         start = x.new_full((x.shape[0], 1), self.start_token)
         inputs = torch.cat([start, x[:, :-1]], dim=1)  # (B, T): position t reads x[:, t-1]
         if self.training and self.scheduled_sampling > 0:
@@ -120,6 +139,7 @@ class LSTMDecoder(nn.Module):
         steps = self.length if max_len is None else int(max_len)
         if steps < 1:
             raise ValueError(f"max_len must be at least 1, got {max_len}")
+        z = self._z(z)
         state = self._state(z)
         token = torch.full((z.shape[0], 1), self.start_token, dtype=torch.long, device=z.device)
         done = torch.zeros(z.shape[0], dtype=torch.bool, device=z.device)
@@ -139,32 +159,102 @@ class LSTMDecoder(nn.Module):
         return torch.stack(out, dim=1)  # (B, T)
 
 
+class HierarchicalLSTMDecoder(nn.Module):
+    """z (B, D) [+ x (B, T)] -> logits (B, T, V): a conductor LSTM gives one embedding per
+    segment of `segment_steps` (a bar), and a flat LSTMDecoder decodes each segment from
+    its embedding (Roberts et al. 2018, sec. 3.2; see the module docstring).
+
+    The conductor's initial state is tanh(W z + b) and it reads z at every step (MusicVAE
+    feeds it zeros; reading z, as the flat decoder does, keeps it from forgetting z)."""
+
+    teacher_forced = True
+
+    def __init__(self, vocab_size: int, *, length: int, segment_steps: int, embedding_dim: int,
+                 hidden_size: int, latent_dim: int, word_dropout: float = 0.0,
+                 scheduled_sampling: float = 0.0) -> None:
+        super().__init__()
+        if length % segment_steps or length < segment_steps:
+            raise ConfigError(f"a hierarchical decoder needs whole bars of {segment_steps} "
+                              f"steps; sequences have {length}")
+        self.vocab_size, self.length, self.segment_steps = vocab_size, length, segment_steps
+        self.segments = length // segment_steps
+        self.pad_token = None  # melodies only: never padded
+        self.conductor_state = nn.Linear(latent_dim, 2 * hidden_size)
+        self.conductor = init_lstm_(nn.LSTM(latent_dim, hidden_size, batch_first=True))
+        self.segment = LSTMDecoder(vocab_size, length=segment_steps, embedding_dim=embedding_dim,
+                                   hidden_size=hidden_size, latent_dim=hidden_size,
+                                   word_dropout=word_dropout,
+                                   scheduled_sampling=scheduled_sampling)
+
+    def embeddings(self, z: torch.Tensor) -> torch.Tensor:
+        """The conductor's output for each segment: (B, D) -> (B * U, H), batch-major."""
+        h, c = torch.tanh(self.conductor_state(z)).chunk(2, dim=-1)  # (B, H) each
+        state = (h.unsqueeze(0).contiguous(), c.unsqueeze(0).contiguous())
+        inputs = z.unsqueeze(1).expand(-1, self.segments, -1)  # (B, U, D)
+        out, _ = self.conductor(inputs, state)  # (B, U, H)
+        return out.reshape(-1, out.shape[-1])
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        b = x.shape[0]
+        bars = x.reshape(b * self.segments, self.segment_steps)  # (B * U, S)
+        logits = self.segment(self.embeddings(z), bars)  # (B * U, S, V)
+        return logits.reshape(b, self.length, -1)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, *, temperature: float = 0.0, max_len: int | None = None,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """Tokens (B, T): every segment decoded from its embedding (as LSTMDecoder.generate),
+        all segments at once; `max_len` may shorten the melody, not lengthen it."""
+        steps = self.length if max_len is None else int(max_len)
+        if not 1 <= steps <= self.length:
+            raise ValueError(f"max_len must be in 1..{self.length} for a hierarchical "
+                             f"decoder, got {max_len}")
+        bars = self.segment.generate(self.embeddings(z), temperature=temperature,
+                                     generator=generator)  # (B * U, S)
+        return bars.reshape(z.shape[0], self.length)[:, :steps]
 
 
-def _parameter_count(v: int, e: int, h: int, d: int) -> int:
+def _parameter_count(v: int, e: int, h: int, d: int, hierarchical: bool = False) -> int:
     encoder = v * e + 2 * 4 * h * (e + h + 2) + 2 * (2 * h + 1) * d
-    decoder = (v + 2) * e + (d + 1) * 2 * h + 4 * h * (e + d + h + 2) + (h + 1) * v
-    return encoder + decoder
+
+    def flat(latent: int) -> int:  # LSTM weights: 4H (inputs + H + 2 biases)
+        return (v + 2) * e + (latent + 1) * 2 * h + 4 * h * (e + latent + h + 2) + (h + 1) * v
+
+    if hierarchical:  # the conductor, then a flat decoder reading its H-wide output
+        return encoder + (d + 1) * 2 * h + 4 * h * (d + h + 2) + flat(h)
+    return encoder + flat(d)
 
 
-def build_parts(cfg: ModelConfig) -> tuple[LSTMEncoder, LSTMDecoder]:
+def build_parts(cfg: ModelConfig) -> tuple[LSTMEncoder, nn.Module]:
     """The 'lstm' architecture (vaekit.models.build): encoder and decoder for `cfg`."""
     if cfg.vocab_size is None or cfg.input_shape is None or len(cfg.input_shape) != 1:
         raise ConfigError("model.arch=lstm needs model.vocab_size and a 1-D model.input_shape "
                           "(they come from sequence data at training)")
+    hierarchical = cfg.decoder == "hierarchical"
     sizes = (cfg.vocab_size, cfg.embedding_dim, cfg.rnn_hidden, cfg.latent_dim)
-    if _parameter_count(*sizes) > MAX_PARAMETERS:
-        raise ConfigError(f"the configured model would have {_parameter_count(*sizes):,} "
+    count = _parameter_count(*sizes, hierarchical=hierarchical)
+    if count > MAX_PARAMETERS:
+        raise ConfigError(f"the configured model would have {count:,} "
                           f"parameters (limit {MAX_PARAMETERS:,}); reduce model.rnn_hidden, "
                           "model.embedding_dim or model.latent_dim")
     text = cfg.pad_token is not None  # text pads its lines; melodies are never padded
     encoder = LSTMEncoder(cfg.vocab_size, embedding_dim=cfg.embedding_dim,
                           hidden_size=cfg.rnn_hidden, latent_dim=cfg.latent_dim,
                           pad_token=cfg.pad_token)
+    if hierarchical:
+        if text:
+            raise ConfigError("model.decoder=hierarchical decodes melodies bar by bar; text "
+                              "runs use the flat decoder")
+        return encoder, HierarchicalLSTMDecoder(
+            cfg.vocab_size, length=cfg.input_shape[0], segment_steps=STEPS_PER_BAR,
+            embedding_dim=cfg.embedding_dim, hidden_size=cfg.rnn_hidden,
+            latent_dim=cfg.latent_dim, word_dropout=cfg.word_dropout,
+            scheduled_sampling=cfg.scheduled_sampling)
     decoder = LSTMDecoder(cfg.vocab_size, length=cfg.input_shape[0],
                           embedding_dim=cfg.embedding_dim, hidden_size=cfg.rnn_hidden,
                           latent_dim=cfg.latent_dim, word_dropout=cfg.word_dropout,
                           pad_token=cfg.pad_token, end_token=TEXT_EOS if text else None,
                           dropout_token=TEXT_UNK if text else None,
-                          scheduled_sampling=cfg.scheduled_sampling)
+                          scheduled_sampling=cfg.scheduled_sampling,
+                          reads_z=cfg.decoder != "language_model")
     return encoder, decoder
