@@ -130,6 +130,13 @@ def load_config(run_dir: str | Path) -> RunConfig:
         model = config.model
         kind = "image" if model.arch != "lstm" else "melody" if model.pad_token is None else "text"
         config = dataclasses.replace(config, data=dataclasses.replace(config.data, kind=kind))
+    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+    if "fit" not in data and config.data.name.startswith(("folder:", "celeba:")):
+        # Runs written before data.fit: their folders were scaled and centre-cropped.
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data, fit="crop"))
+    if "valid_fraction" not in data:  # ... and had no validation split
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data,
+                                                                      valid_fraction=0.0))
     return config
 
 
@@ -222,6 +229,12 @@ def _is_trainer_state(state: Any) -> bool:
         and isinstance(rng, dict)
         and all(isinstance(rng.get(k), torch.Tensor) and rng[k].dtype == torch.uint8
                 for k in ("shuffle", "torch"))
+        and isinstance(state.get("controls", {}), dict)
+        and all(isinstance(k, str) and isinstance(v, int | float)
+                for k, v in state.get("controls", {}).items())
+        and (state.get("best_model") is None or (
+            isinstance(state["best_model"], dict)
+            and all(isinstance(v, torch.Tensor) for v in state["best_model"].values())))
     )
 
 
