@@ -92,7 +92,8 @@ def _member(zf: zipfile.ZipFile, path: Path, name: str, *, limit: int) -> np.nda
         data = f.read(nbytes)
     if len(data) != nbytes:
         raise DataError(f"{where} is truncated")
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    # bytearray: a writable copy, which torch.from_numpy takes without a warning
+    return np.frombuffer(bytearray(data), dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
 def read_npz(path: str | Path, names: Sequence[str] | None = None, *,
