@@ -12,7 +12,8 @@ def test_cosine_runs_from_lr_to_lr_min():
     assert cosine_lr(0, 100, lr=1e-3, lr_min=1e-5) == pytest.approx(1e-3)
     assert cosine_lr(50, 100, lr=1e-3, lr_min=1e-5) == pytest.approx((1e-3 + 1e-5) / 2)
     assert cosine_lr(100, 100, lr=1e-3, lr_min=1e-5) == pytest.approx(1e-5)
-    assert cosine_lr(25, 100, lr=1.0, lr_min=0.0) == pytest.approx(0.5 * (1 + math.cos(math.pi / 4)))
+    half = 0.5 * (1 + math.cos(math.pi / 4))
+    assert cosine_lr(25, 100, lr=1.0, lr_min=0.0) == pytest.approx(half)
 
 
 def test_plateau_lowers_after_patience_and_early_stopping_stops():
