@@ -77,5 +77,10 @@ def test_the_key_covers_names_sizes_and_mtimes(tmp_path):
     assert key == cache.cache_key([a], ["a.png"], size=(4, 4), channels=3, fit="none")
     assert key != cache.cache_key([a], ["b.png"], size=(4, 4), channels=3, fit="none")
     assert key != cache.cache_key([a], ["a.png"], size=(4, 4), channels=3, fit="pad")
-    a.write_bytes(b"x" * 11)
+    os.utime(a, ns=(10**18, 10**18))  # the same name and size, edited at another time
     assert key != cache.cache_key([a], ["a.png"], size=(4, 4), channels=3, fit="none")
+    os.utime(a, ns=(10**18, 10**18))
+    again = cache.cache_key([a], ["a.png"], size=(4, 4), channels=3, fit="none")
+    a.write_bytes(b"x" * 11)
+    os.utime(a, ns=(10**18, 10**18))
+    assert again != cache.cache_key([a], ["a.png"], size=(4, 4), channels=3, fit="none")
