@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,8 @@ SHIPPED = ("fashion-mnist", "melody", "mnist")
 def _clean_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "VAEKIT_DATA_DIR"}
     env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), HOME=str(tmp_path), OMP_NUM_THREADS="1",
-               VAEKIT_NO_DOWNLOAD="1")
+               VAEKIT_NO_DOWNLOAD="1",
+               PYTHONPATH=str(Path(vaekit.__file__).resolve().parents[1]))  # this vaekit
     return env
 
 
