@@ -34,6 +34,8 @@ from vaekit.fileio import atomic_write_bytes, atomic_write_json, atomic_write_te
 from vaekit.models.build import build_vae
 from vaekit.models.vae import VAE
 
+PRETRAINED = "pretrained"  # pretrained:NAME opens a run shipped in vaekit/pretrained/NAME
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 FORMAT = "vaekit-run"
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -101,8 +103,42 @@ def save_metrics(run_dir: Path, rows: list[dict[str, Any]]) -> None:
 # --- reading ---------------------------------------------------------------------------
 
 
+def pretrained_names() -> list[str]:
+    return sorted(p.name for p in PRETRAINED_DIR.glob("*") if (p / CONFIG_FILE).is_file())
+
+
+def resolve_run_dir(run_dir: str | Path) -> Path:
+    """A run directory, or `pretrained:NAME`: a run shipped with the package, copied on
+    first use to the user cache (cache_dir()/pretrained/NAME), where commands may write
+    their figures and results beside it; the copy is refreshed when the shipped weights
+    change."""
+    text = str(run_dir)
+    if not text.startswith(f"{PRETRAINED}:"):
+        return Path(run_dir)
+    from vaekit.data.locate import cache_dir
+    from vaekit.fileio import sha256_file
+
+    name = text.partition(":")[2]
+    if name not in pretrained_names():
+        raise CheckpointError(f"unknown pretrained run {name!r} (valid: "
+                              f"{', '.join(pretrained_names()) or 'none shipped'})")
+    shipped, copy = PRETRAINED_DIR / name, cache_dir() / PRETRAINED / name
+    weights = copy / WEIGHTS_FILE
+    if weights.is_file() and sha256_file(weights) == sha256_file(shipped / WEIGHTS_FILE):
+        return copy
+    try:
+        for file in shipped.iterdir():  # the weights last: they mark a complete copy
+            if file.is_file() and file.name != WEIGHTS_FILE:
+                atomic_write_bytes(copy / file.name, file.read_bytes())
+        atomic_write_bytes(weights, (shipped / WEIGHTS_FILE).read_bytes())
+    except OSError as exc:
+        raise CheckpointError(f"cannot copy the pretrained run {name} to {copy} ({exc})") \
+            from None
+    return copy
+
+
 def load_config(run_dir: str | Path) -> RunConfig:
-    run_dir = Path(run_dir)
+    run_dir = resolve_run_dir(run_dir)
     path = run_dir / CONFIG_FILE
     if not run_dir.is_dir():
         raise CheckpointError(f"run directory not found: {run_dir}")
@@ -130,6 +166,13 @@ def load_config(run_dir: str | Path) -> RunConfig:
         model = config.model
         kind = "image" if model.arch != "lstm" else "melody" if model.pad_token is None else "text"
         config = dataclasses.replace(config, data=dataclasses.replace(config.data, kind=kind))
+    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+    if "fit" not in data and config.data.name.startswith(("folder:", "celeba:")):
+        # Runs written before data.fit: their folders were scaled and centre-cropped.
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data, fit="crop"))
+    if "valid_fraction" not in data:  # ... and had no validation split
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data,
+                                                                      valid_fraction=0.0))
     return config
 
 
@@ -222,6 +265,12 @@ def _is_trainer_state(state: Any) -> bool:
         and isinstance(rng, dict)
         and all(isinstance(rng.get(k), torch.Tensor) and rng[k].dtype == torch.uint8
                 for k in ("shuffle", "torch"))
+        and isinstance(state.get("controls", {}), dict)
+        and all(isinstance(k, str) and isinstance(v, int | float)
+                for k, v in state.get("controls", {}).items())
+        and (state.get("best_model") is None or (
+            isinstance(state["best_model"], dict)
+            and all(isinstance(v, torch.Tensor) for v in state["best_model"].values())))
     )
 
 
@@ -257,8 +306,9 @@ def load_metrics(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def load_run(run_dir: str | Path, *, map_location: str | torch.device = "cpu") -> Run:
-    """Rebuild the model from config.json and load its weights; nothing else is needed."""
-    run_dir = Path(run_dir)
+    """Rebuild the model from config.json and load its weights; nothing else is needed.
+    `run_dir` may also be `pretrained:NAME` (see resolve_run_dir)."""
+    run_dir = resolve_run_dir(run_dir)
     config = load_config(run_dir)
     if config.model.input_shape is None:
         raise CheckpointError(f"{run_dir / CONFIG_FILE}: model.input_shape is missing")
@@ -273,6 +323,7 @@ def load_run(run_dir: str | Path, *, map_location: str | torch.device = "cpu") -
 
 
 def load(run_dir: str | Path) -> VAE:
-    """The trained model of a run directory, in eval mode on the CPU."""
+    """The trained model of a run directory (or `pretrained:NAME`), in eval mode on the
+    CPU."""
     return load_run(run_dir).model
 

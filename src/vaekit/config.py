@@ -64,8 +64,14 @@ class DataConfig:
     binarize: str = "none"  # none | dynamic (Bernoulli-resampled each batch; test set fixed)
     limit_train: int | None = None  # use only the first N training examples (tests, demos)
     limit_test: int | None = None
-    image_size: int = 64  # image folders: resize + centre-crop to this many pixels square
+    # Images from folders and arrays: (H, W), or one side for a square; None keeps the
+    # images' own size (a folder's images must then all have one size).
+    image_size: tuple[int, ...] | None = None
+    # How images of another aspect ratio reach image_size: none (refused: the whole image,
+    # aspect kept, nothing added or cut) | pad | crop | stretch (vaekit.data.images.decode)
+    fit: str = "none"
     channels: int = 3  # image folders: 1 (grey) or 3 (RGB)
+    labels_key: str | None = None  # npz arrays: the archive key holding (N,) int labels
     corruption: str = "none"  # denoising: none | gaussian | salt_pepper | mask (input only)
     noise_level: float = 0.0  # gaussian: sigma; salt_pepper: p; mask: fraction of pixels
     bars: int = 2  # melodies: window length in bars of 16 sixteenth-note steps
@@ -75,6 +81,10 @@ class DataConfig:
     text_level: str = "char"  # text: char | word tokens
     max_len: int = 64  # text: longest line in tokens (longer lines are dropped)
     test_fraction: float = 0.1  # datasets without an official split: held-out fraction
+    # Validation examples carved from the training split (seeded, vaekit.data.prepare) for
+    # per-epoch evaluation, early stopping and the best weights. None: 0.1 when early
+    # stopping, keep_best or the plateau schedule needs one, else 0 (all training data).
+    valid_fraction: float | None = None
     # Filled in from the data when training starts (vaekit.data.prepare).
     kind: str | None = None  # image | melody | text: what the run's examples are
 
@@ -104,6 +114,16 @@ class TrainConfig:
     # bf16: autocast the forward pass to bfloat16.
     precision: str = "fp32"
     compile: bool = False  # torch.compile the training step (see training/compiled_step.py)
+    # Learning rate: constant | cosine (to lr_min over the run's steps, Loshchilov & Hutter
+    # 2017, no restarts) | plateau (times plateau_factor after plateau_patience epochs
+    # without a better validation -ELBO). See vaekit.training.controls.
+    lr_schedule: str = "constant"
+    lr_min: float = 0.0
+    plateau_patience: int = 2  # epochs
+    plateau_factor: float = 0.5
+    early_stopping: int = 0  # stop after this many epochs without a better validation -ELBO
+    keep_best: bool = False  # keep the best validation epoch's weights (early stopping does)
+    tensorboard: bool = False  # also log scalars to RUN/tensorboard (extra: vaekit[tensorboard])
 
 
 @dataclass(frozen=True)
@@ -139,11 +159,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.decoder": ("flat", "hierarchical", "language_model"),
     "data.binarize": ("none", "dynamic"),
     "data.corruption": ("none", "gaussian", "salt_pepper", "mask"),
+    "data.fit": ("none", "pad", "crop", "stretch"),
     "data.text_level": ("char", "word"),
     "data.kind": ("image", "melody", "text"),
     "train.kl_schedule": ("constant", "linear", "cyclical"),
     "train.objective": ("elbo", "iwae"),
     "train.precision": ("fp32", "fp32-fast", "bf16"),
+    "train.lr_schedule": ("constant", "cosine", "plateau"),
 }
 
 
@@ -256,13 +278,27 @@ def _check(cfg: RunConfig) -> RunConfig:
             raise ConfigError(f"{key} must be at least 1, got {v}")
     if d.channels not in (1, 3):
         raise ConfigError(f"data.channels must be 1 or 3, got {d.channels}")
-    if not 4 <= d.image_size <= 1024:
-        raise ConfigError(f"data.image_size must be between 4 and 1024, got {d.image_size}")
+    if d.image_size is not None and (not 1 <= len(d.image_size) <= 2
+                                     or any(not 1 <= n <= 4096 for n in d.image_size)):
+        raise ConfigError(f"data.image_size must be one or two sizes (H W) in 1..4096, got "
+                          f"{list(d.image_size)}")
     if d.noise_level < 0 or (d.corruption in ("salt_pepper", "mask") and d.noise_level > 1):
         raise ConfigError(f"data.noise_level {d.noise_level} is out of range for "
                           f"data.corruption={d.corruption}")
     if not 0 < d.test_fraction < 1:
         raise ConfigError(f"data.test_fraction must be in (0, 1), got {d.test_fraction}")
+    if d.valid_fraction is not None and not 0 <= d.valid_fraction < 1:
+        raise ConfigError(f"data.valid_fraction must be in [0, 1), got {d.valid_fraction}")
+    if t.early_stopping < 0 or t.plateau_patience < 0:
+        raise ConfigError("train.early_stopping and train.plateau_patience must be >= 0")
+    if not 0 < t.plateau_factor < 1:
+        raise ConfigError(f"train.plateau_factor must be in (0, 1), got {t.plateau_factor}")
+    if not 0 <= t.lr_min < t.lr:
+        raise ConfigError(f"train.lr_min must be in [0, train.lr), got {t.lr_min}")
+    if (t.early_stopping or t.keep_best or t.lr_schedule == "plateau") and \
+            d.valid_fraction == 0:
+        raise ConfigError("early stopping, keep_best and the plateau schedule need a "
+                          "validation split: set data.valid_fraction above 0")
     if not 1 <= d.bars <= 64 or not 1 <= d.max_len <= 10_000:
         raise ConfigError("data.bars must be in 1..64 and data.max_len in 1..10000")
     if any(abs(s) > 24 for s in d.transpose):

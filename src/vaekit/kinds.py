@@ -94,7 +94,7 @@ class ImageKind(Kind):
         c, h, w = self.input_shape
         files = [Path(p) for p in sources]
         images, _, _ = load_images(files, [str(p) for p in files], source=files[0],
-                                   size=(h, w), channels=c, crop="center", max_images=None,
+                                   size=(h, w), channels=c, fit="crop", max_images=None,
                                    skip_bad=False)
         return to_unit(images)
 

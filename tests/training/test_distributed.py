@@ -48,3 +48,20 @@ def test_two_processes_equal_one(tmp_path, objective):
     vaekit.load(two)
     rows = (two / "metrics.jsonl").read_text().splitlines()
     assert len(rows) == 1 and '"step": 9' in rows[0]
+
+
+def test_each_process_reads_its_slice_and_follows_rank_0s_controls(tmp_path, monkeypatch):
+    """Without binarisation or corruption each rank reads only its slice of a batch from
+    uint8 storage; early stopping is decided on rank 0 and followed by every rank."""
+    args = [a for a in ARGS if a not in ("--binarize", "dynamic")]
+    args = [*args[: args.index("--epochs")], "--epochs", "3", "--valid-fraction", "0.2",
+            "--early-stopping", "1", "--seed", "5", "--quiet"]
+    one, two = tmp_path / "one", tmp_path / "two"
+    _run([sys.executable, "-m", "vaekit", *args, "--out", str(one)])
+    _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+          "2", "-m", "vaekit", *args, "--out", str(two)])
+    a, b = load_file(one / "model.safetensors"), load_file(two / "model.safetensors")
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], rtol=0, atol=1e-5, msg=name)
+    rows_one = (one / "metrics.jsonl").read_text().splitlines()
+    assert len(rows_one) == len((two / "metrics.jsonl").read_text().splitlines())

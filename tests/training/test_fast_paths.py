@@ -142,7 +142,7 @@ def test_the_one_graph_update_is_torch_adam_where_eps_matters(tmp_path, monkeypa
     step = t.compiled_step
     reference = copy.deepcopy(t.model)
     adam = torch.optim.Adam(reference.parameters(), lr=1e-3, foreach=False)
-    x, eps = t.x_train[:100], torch.randn(100, 2, generator=torch.Generator().manual_seed(0))
+    x, eps = t.train_split.x[:100], torch.randn(100, 2, generator=torch.Generator().manual_seed(0))
     start = [p.detach().clone() for p in reference.parameters()]
     step.sync()
     for n in range(1, 4):

@@ -85,7 +85,7 @@ def test_gradient_clipping_bounds_the_norm_adam_sees(tmp_path):
 
     t.optimizer.step = recording_step
     t.train_epoch()
-    assert len(norms) == -(-t.x_train.shape[0] // 100)  # one per batch of 100
+    assert len(norms) == -(-len(t.train_split) // 100)  # one per batch of 100
     # every step's gradient was larger than 0.5 here, and every one was clipped to it
     assert all(0.5 * (1 - 1e-4) < n <= 0.5 * (1 + 1e-5) for n in norms), norms
 
@@ -138,7 +138,7 @@ def test_compiled_step_checks_every_gradient_not_just_the_loss(tmp_path, monkeyp
     step = t.compiled_step
     step.sync()
     before = {k: v.clone() for k, v in t.model.state_dict().items()}
-    x = t.x_train[:100]
+    x = t.train_split.x[:100]
     scalars = torch.tensor([1e-3, 1.0, 1.0])  # step size, sqrt(bias correction 2), beta
     terms, ok = step._step(step.weights, step.exp_avgs, step.exp_avg_sqs, step.steps,
                            scalars, x, x, torch.zeros(100, 2))

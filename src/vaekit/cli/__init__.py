@@ -19,7 +19,7 @@ from vaekit.errors import VaekitError
 # Every module in this package that defines HELP, add_arguments and run is a subcommand,
 # named after the module (latent_map -> latent-map). ORDER fixes the order in --help.
 ORDER = ("train", "sample", "reconstruct", "interpolate", "encode", "evaluate", "latent-map",
-         "compare", "attribute", "denoise", "traverse", "report", "judge", "serve")
+         "compare", "attribute", "denoise", "traverse", "report", "score", "judge", "serve")
 
 
 def discover_commands() -> dict[str, str]:
@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if str(getattr(args, "run_dir", "")).startswith("pretrained:"):
+            from vaekit.checkpoint import resolve_run_dir  # a run shipped with vaekit
+
+            args.run_dir = str(resolve_run_dir(args.run_dir))
         return int(importlib.import_module(args._module).run(args) or 0)
     except VaekitError as exc:
         message = " ".join(str(exc).split())  # one line, whatever the message holds

@@ -25,7 +25,12 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--binarize": ("data.binarize", {"help": "dynamic: resample binary pixels every batch"}),
     "--limit-train": ("data.limit_train", {"type": int, "help": "use the first N train examples"}),
     "--limit-test": ("data.limit_test", {"type": int, "help": "use the first N test examples"}),
-    "--image-size": ("data.image_size", {"type": int, "help": "image folders: square size"}),
+    "--image-size": ("data.image_size", {"type": int, "nargs": "+",
+                                         "help": "folders and arrays: H W, or one side for a "
+                                                 "square (None: the images' own size)"}),
+    "--fit": ("data.fit", {"help": "images of another aspect ratio: none refuses them; pad, "
+                                   "crop or stretch them to --image-size"}),
+    "--labels-key": ("data.labels_key", {"help": "npz arrays: the key of the (N,) labels"}),
     "--image-channels": ("data.channels", {"type": int, "choices": [1, 3],
                                            "help": "image folders: 1 grey, 3 RGB"}),
     "--corruption": ("data.corruption", {"help": "denoising: corrupt the input only"}),
@@ -44,6 +49,9 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--max-len": ("data.max_len", {"type": int, "help": "text: longest line in tokens"}),
     "--test-fraction": ("data.test_fraction", {"type": float,
                                                "help": "held-out fraction (no official split)"}),
+    "--valid-fraction": ("data.valid_fraction", {
+        "type": float, "help": "validation examples carved from the training split (seeded); "
+                               "None: 0.1 when a training control needs them, else 0"}),
     "--model": ("model.arch", {"help": "architecture"}),
     "--latent-dim": ("model.latent_dim", {"type": int, "help": "dimensions of z"}),
     "--hidden": ("model.hidden", {"type": int, "nargs": "+", "help": "hidden layer sizes"}),
@@ -86,6 +94,23 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
                                     "help": "torch.compile the training step (dense and "
                                             "conv: gradients and Adam as one graph); needs "
                                             "a C++ compiler, compiles in the first epoch"}),
+    "--lr-schedule": ("train.lr_schedule", {"help": "cosine: to --lr-min over the run; "
+                                                    "plateau: lower it when validation stalls"}),
+    "--lr-min": ("train.lr_min", {"type": float, "help": "cosine: the final learning rate"}),
+    "--plateau-patience": ("train.plateau_patience", {"type": int,
+                                                      "help": "plateau: epochs to wait"}),
+    "--plateau-factor": ("train.plateau_factor", {"type": float,
+                                                  "help": "plateau: multiply the rate by this"}),
+    "--early-stopping": ("train.early_stopping", {
+        "type": int, "metavar": "PATIENCE",
+        "help": "stop after PATIENCE epochs without a better validation -ELBO; keeps the "
+                "best weights"}),
+    "--keep-best": ("train.keep_best", {"action": "store_const", "const": True,
+                                        "help": "keep the weights of the best validation "
+                                                "epoch"}),
+    "--tensorboard": ("train.tensorboard", {"action": "store_const", "const": True,
+                                            "help": "also log to RUN/tensorboard "
+                                                    "(pip install 'vaekit[tensorboard]')"}),
     "--seed": ("train.seed", {"type": int, "help": "random seed"}),
     "--grad-clip-norm": ("train.grad_clip_norm", {"type": float,
                                                   "help": "clip the gradient norm"}),
@@ -112,7 +137,7 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         if key in CHOICES:  # declared once, in vaekit.config
             kwargs["choices"] = list(CHOICES[key])
         kwargs["help"] = f"{kwargs['help']} [{key}, default: {_default_of(key)}]"
-        if "action" not in kwargs and "choices" not in kwargs:
+        if "action" not in kwargs and "choices" not in kwargs and "metavar" not in kwargs:
             kwargs["metavar"] = key.split(".")[1].upper()
         group.add_argument(flag, dest=key.replace(".", "__"), default=None, **kwargs)
 

@@ -36,7 +36,7 @@ def _draw_missing(run_, folder: Path) -> list[str]:
 
     drawn = []
     if run_.metrics and not (folder / "loss.png").is_file():
-        save_loss_curves([m for m in run_.metrics if "test" in m], folder / "loss.png")
+        save_loss_curves([m for m in run_.metrics if "train" in m], folder / "loss.png")
         drawn.append("loss.png")
     kind = kind_of(run_)
     data = None
@@ -68,16 +68,17 @@ def _sections(run_dir: Path, run_):
 
     cfg = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
     sections = [Section("Configuration", [Table("config.json", flatten(cfg), ("key", "value"))])]
-    rows = [m for m in run_.metrics if "test" in m and "train" in m]
+    rows = [m for m in run_.metrics if "train" in m and ("test" in m or "valid" in m)]
     if rows:
         def elbo(split: dict) -> float:  # older runs call it "loss"
             return split.get("negative_elbo", split.get("loss"))
 
-        table = [(m["epoch"], m["train"].get("objective", ""), elbo(m["train"]), elbo(m["test"]),
-                  m["test"]["reconstruction"], m["test"]["kl"], m["test"].get("active_units", ""),
+        held = "valid" if "valid" in rows[0] else "test"  # runs with a validation split
+        table = [(m["epoch"], m["train"].get("objective", ""), elbo(m["train"]), elbo(m[held]),
+                  m[held]["reconstruction"], m[held]["kl"], m[held].get("active_units", ""),
                   m.get("seconds", "")) for m in rows]
-        header = ("epoch", "train objective", "train -ELBO", "test -ELBO", "test rec.",
-                  "test KL", "active units", "seconds")
+        header = ("epoch", "train objective", "train -ELBO", f"{held} -ELBO", f"{held} rec.",
+                  f"{held} KL", "active units", "seconds")
         sections.append(Section("Training (nats per example)",
                                  [Table("metrics.jsonl", table, header)]))
     folder = figures_dir(run_dir)

@@ -11,7 +11,8 @@ HELP = "explore a run's latent space in the browser (a local web page and JSON A
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_dir", metavar="RUN", help="a run directory written by vaekit train")
+    p.add_argument("run_dir", metavar="RUN", help="a run directory written by vaekit train, "
+                   "or pretrained:NAME (a run shipped with vaekit)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")

@@ -71,10 +71,14 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if result.metrics:
         save_loss_curves(result.metrics, figures_dir(run_dir) / "loss.png")
-        last = result.metrics[-1]["test"]
+        row = result.metrics[-1]
+        last = row["test"]
+        kept = row.get("test_weights_epoch", row["epoch"])
         say(
-            f"epoch {result.metrics[-1]['epoch']}: test negative ELBO {last['negative_elbo']:.2f} "
+            f"epoch {row['epoch']}: test negative ELBO {last['negative_elbo']:.2f} "
             f"nats per example (reconstruction {last['reconstruction']:.2f}, KL {last['kl']:.2f})"
+            + (f", weights of epoch {kept} (best validation -ELBO)" if kept != row["epoch"]
+               else "")
         )
     say(f"wrote {run_dir}/ (config.json, model.safetensors, trainer_state.pt, metrics.jsonl, "
         "figures/loss.png)")

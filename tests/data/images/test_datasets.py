@@ -21,7 +21,10 @@ def test_olivetti_is_split_by_person(shared_data):
     assert torch.equal(data.train.y, data.train.attrs["glasses"])
 
 
-def test_image_folder_with_classes(tmp_path):
+def test_image_folder_with_classes(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    tmp_path = tmp_path / "pics"
+    tmp_path.mkdir()
     rng = np.random.default_rng(0)
     for cls in ("cats", "dogs"):
         (tmp_path / cls).mkdir()
@@ -29,8 +32,11 @@ def test_image_folder_with_classes(tmp_path):
             pixels = rng.integers(0, 255, (40, 30, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(tmp_path / cls / f"{i}.png")
     data = load_dataset(f"folder:{tmp_path}", config=DataConfig(
-        name=f"folder:{tmp_path}", image_size=16, channels=1, test_fraction=0.2))
+        name=f"folder:{tmp_path}", image_size=(16,), fit="crop", channels=1,
+        test_fraction=0.2))
     assert data.input_shape == (1, 16, 16)
+    assert data.source == f"folder:{tmp_path.resolve()}"
+    assert "40x30 -> 16x16: scaled to cover, aspect kept, centre cut out" in data.notes[0]
     assert len(data.train) == 16 and len(data.test) == 4
     assert data.label_names == ("cats", "dogs")
     assert sorted(data.train.y.tolist() + data.test.y.tolist()) == [0] * 10 + [1] * 10

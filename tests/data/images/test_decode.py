@@ -51,10 +51,25 @@ def test_centre_crop_of_landscape_and_portrait(tmp_path: Path) -> None:
     wide = np.tile(np.arange(40, dtype=np.uint8) * 5, (20, 1))  # (H=20, W=40), value = 5*col
     _save(tmp_path / "wide" / "w.png", wide)
     _save(tmp_path / "tall" / "t.png", np.ascontiguousarray(wide.T))  # (H=40, W=20)
-    data = read_image_folder(tmp_path / "wide", size=20, channels=1)
+    data = read_image_folder(tmp_path / "wide", size=20, channels=1, fit="crop")
     np.testing.assert_array_equal(data.images[0, :, :, 0], wide[:, 10:30])
-    data = read_image_folder(tmp_path / "tall", size=20, channels=1)
+    data = read_image_folder(tmp_path / "tall", size=20, channels=1, fit="crop")
     np.testing.assert_array_equal(data.images[0, :, :, 0], wide.T[10:30, :])
+
+
+def test_pad_keeps_the_whole_image_and_none_refuses_another_aspect(tmp_path: Path) -> None:
+    face = np.full((28, 20), 200, np.uint8)  # a 28x20 image, as the Frey faces
+    _save(tmp_path / "f.png", face)
+    padded = read_image_folder(tmp_path, size=28, channels=1, fit="pad").images[0, :, :, 0]
+    np.testing.assert_array_equal(padded[:, 4:24], 200)  # all of it, unscaled, centred
+    np.testing.assert_array_equal(padded[:, :4], 0)
+    np.testing.assert_array_equal(padded[:, 24:], 0)
+    with pytest.raises(DataError, match="28x20 images do not scale to 28x28 .*--fit pad"):
+        read_image_folder(tmp_path, size=28, channels=1)
+    kept = read_image_folder(tmp_path, size=None, channels=1).images  # its own size
+    assert kept.shape == (1, 28, 20, 1)
+    halved = read_image_folder(tmp_path, size=(14, 10), channels=1).images  # same aspect
+    assert halved.shape == (1, 14, 10, 1) and (halved == 200).all()
 
 
 def test_resize_keeps_aspect_then_crops(tmp_path: Path) -> None:
@@ -62,7 +77,7 @@ def test_resize_keeps_aspect_then_crops(tmp_path: Path) -> None:
     pixels = np.zeros((40, 80), np.uint8)
     pixels[:, 40:] = 200
     _save(tmp_path / "x.png", pixels)
-    out = read_image_folder(tmp_path, size=20, channels=1).images[0, :, :, 0]
+    out = read_image_folder(tmp_path, size=20, channels=1, fit="crop").images[0, :, :, 0]
     np.testing.assert_array_equal(out[:, :8], 0)
     np.testing.assert_array_equal(out[:, 12:], 200)
     np.testing.assert_array_equal(out, out[:1].repeat(20, axis=0))  # rows all alike
@@ -70,7 +85,7 @@ def test_resize_keeps_aspect_then_crops(tmp_path: Path) -> None:
     assert rect.shape == (10, 20)  # exact half size: no crop
     np.testing.assert_array_equal(rect[:, :9], 0)
     np.testing.assert_array_equal(rect[:, 11:], 200)
-    squashed = read_image_folder(tmp_path, size=20, channels=1, crop="none").images[0, :, :, 0]
+    squashed = read_image_folder(tmp_path, size=20, channels=1, fit="stretch").images[0, :, :, 0]
     np.testing.assert_array_equal(squashed[:, :9], 0)
     np.testing.assert_array_equal(squashed[:, 11:], 200)
 
@@ -113,13 +128,13 @@ def test_other_modes_and_content_not_suffix(tmp_path: Path) -> None:
     Image.new("1", (3, 3), 1).save(tmp_path / "a_bits.bmp")
     Image.new("CMYK", (3, 3), (0, 0, 0, 0)).save(tmp_path / "b_cmyk.jpg")
     (tmp_path / "c_really_jpeg.png").write_bytes(_image_bytes("JPEG", "L"))
-    data = read_image_folder(tmp_path, size=3, channels=3)
+    data = read_image_folder(tmp_path, size=3, channels=3, fit="stretch")
     np.testing.assert_array_equal(data.images[0], 255)
     assert data.images[1].min() >= 250  # CMYK zero ink is white
     tiff = tmp_path / "d_tiff.png"
     tiff.write_bytes(_image_bytes("TIFF"))
     with pytest.raises(DataError, match="d_tiff.png"):
-        read_image_folder(tmp_path, size=3)
+        read_image_folder(tmp_path, size=3, fit="stretch")
 
 
 def test_truncated_jpeg_names_the_file_or_is_skipped(tmp_path: Path) -> None:
@@ -171,7 +186,7 @@ def test_output_size_limit(tmp_path: Path, monkeypatch) -> None:
         {"size": (2, 2, 2)},
         {"size": True},
         {"size": 2, "channels": 4},
-        {"size": 2, "crop": "random"},
+        {"size": 2, "fit": "random"},
         {"size": 2, "max_images": 0},
     ],
 )
@@ -202,7 +217,7 @@ def test_hostile_image_bytes(content: bytes, name: str, channels: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / name).write_bytes(content)
         try:
-            data = read_image_folder(tmp, size=(6, 5), channels=channels)
+            data = read_image_folder(tmp, size=(6, 5), channels=channels, fit="stretch")
         except DataError:
             return
         assert data.images.shape == (1, 6, 5, channels) and data.images.dtype == np.uint8

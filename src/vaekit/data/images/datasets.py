@@ -1,6 +1,10 @@
-"""Image datasets: files -> Dataset with x (N, C, H, W) float32 in [0, 1]."""
+"""Image datasets: files -> Dataset whose splits hold the images as uint8 (N, C, H, W) and
+give them as float32 in [0, 1] when read (`Split.x`, `Split.batch`). Image folders are
+decoded once into a memory-mapped cache (vaekit.data.images.cache)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -42,6 +46,19 @@ def to_unit(images: np.ndarray, scale: float = 255.0) -> torch.Tensor:
     return x.permute(0, 3, 1, 2).contiguous()
 
 
+def to_pixels(images: np.ndarray) -> torch.Tensor:
+    """(N, H, W) or (N, H, W, C) uint8 -> (N, C, H, W) uint8, contiguous."""
+    x = torch.from_numpy(np.ascontiguousarray(images))
+    if x.ndim == 3:
+        return x.unsqueeze(1)
+    return x.permute(0, 3, 1, 2).contiguous()
+
+
+def pixel_split(images: np.ndarray, labels=None, attrs=None, scale: float = 255.0) -> Split:
+    """A Split holding uint8 images, read as images / scale."""
+    return Split(to_pixels(images), _labels(labels), attrs or {}, scale=scale)
+
+
 def _labels(y: np.ndarray | None) -> torch.Tensor | None:
     return None if y is None else torch.from_numpy(np.asarray(y, dtype=np.int64))
 
@@ -65,8 +82,8 @@ def load_idx_dataset(name: str, cfg: DataConfig, path: str | None) -> Dataset:
             raise DataError(f"{name}: {split} images {x.shape} do not match labels {y.shape}")
     return Dataset(
         name=name,
-        train=Split(to_unit(arrays["train_x"]), _labels(arrays["train_y"])),
-        test=Split(to_unit(arrays["test_x"]), _labels(arrays["test_y"])),
+        train=pixel_split(arrays["train_x"], arrays["train_y"]),
+        test=pixel_split(arrays["test_x"], arrays["test_y"]),
         label_names=LABEL_NAMES[name],
         levels=256,
     )
@@ -105,10 +122,10 @@ def load_olivetti(cfg: DataConfig, path: str | None) -> Dataset:
         raise not_found("olivetti_faces.npz", dirs)
     faces = read_olivetti(file)
     split = split_by_subject(faces.subject_ids, test_subjects=OLIVETTI_TEST_SUBJECTS, seed=0)
-    x = to_unit(faces.images, float(faces.scale))
     glasses = torch.from_numpy(faces.glasses.astype(np.int64))
     subject = torch.from_numpy(faces.subject_ids.astype(np.int64))
-    full = Split(x, glasses, {"glasses": glasses, "subject": subject})
+    full = Split(to_pixels(faces.images), glasses, {"glasses": glasses, "subject": subject},
+                 scale=float(faces.scale))
     return Dataset(
         name="olivetti",
         train=full.select(torch.from_numpy(split.train)),
@@ -118,41 +135,69 @@ def load_olivetti(cfg: DataConfig, path: str | None) -> Dataset:
     )
 
 
-def load_folder(cfg: DataConfig, path: str | None) -> Dataset:
-    """A folder of PNG/JPEG images (class subfolders optional), resized and centre-cropped
-    to data.image_size, grey or RGB (data.channels); a seeded random test split."""
-    from vaekit.data.images.folders import read_image_folder
+def _cached(paths, names, cfg: DataConfig, source: str, progress) -> tuple[Split, str]:
+    """The files decoded (once, into the cache) as a Split of uint8 pixels, and a note on
+    what was done to them."""
+    from vaekit.data.images.cache import cached_images
+    from vaekit.data.images.decode import describe_fit
+    from vaekit.data.images.folders import target_size
+
+    size = target_size(cfg.image_size, paths[0], cfg.fit)
+    cached = cached_images(paths, names, size=size, channels=cfg.channels, fit=cfg.fit,
+                           source=source, progress=progress)
+    gb = cached.pixels.numel() / 1e9
+    note = (f"{source}: {describe_fit(cached.sizes, size, cfg.fit)}; "
+            + (f"decoded into the cache {cached.path} ({gb:.2f} GB, uint8)" if cached.built
+               else f"read from the cache {cached.path} ({gb:.2f} GB, uint8, memory-mapped)"))
+    return Split(cached.pixels, scale=255.0), note
+
+
+def load_folder(cfg: DataConfig, path: str | None, progress=None) -> Dataset:
+    """A folder of PNG/JPEG images (class subfolders optional), fitted to data.image_size
+    as data.fit says, grey or RGB (data.channels), decoded once into the image cache; a
+    seeded random test split (`random_split`)."""
+    from vaekit.data.images.folders import list_image_folder
 
     folder = path or cfg.path
     if not folder:
         raise DataError("folder datasets need a path: --data folder:PATH")
-    data = read_image_folder(folder, size=cfg.image_size, channels=cfg.channels)
-    train, test = random_split(len(data.images), cfg.test_fraction)
-    full = Split(to_unit(data.images), _labels(data.labels))
+    folder = str(Path(folder).expanduser().resolve())
+    listing = list_image_folder(folder)
+    source = f"folder:{folder}"
+    pixels, note = _cached(listing.paths, listing.names, cfg, source, progress)
+    full = Split(pixels.data, _labels(listing.labels), scale=255.0)
+    train, test = random_split(len(full), cfg.test_fraction)
     return Dataset(
-        name=f"folder:{folder}",
+        name=source,
         train=full.select(train),
         test=full.select(test),
-        label_names=tuple(data.class_names) or None,
+        label_names=tuple(listing.class_names) or None,
         levels=256,
+        source=source,
+        notes=(note,),
     )
 
 
-def load_celeba(cfg: DataConfig, path: str | None) -> Dataset:
-    """A CelebA-style folder (list_attr_celeba.txt + images); attributes become attrs
-    (0/1 per example), usable for attribute vectors."""
-    from vaekit.data.images.folders import read_celeba_folder
+def load_celeba(cfg: DataConfig, path: str | None, progress=None) -> Dataset:
+    """A CelebA-style folder (list_attr_celeba.txt + images), decoded once into the image
+    cache; attributes become attrs (0/1 per example), usable for attribute vectors."""
+    from vaekit.data.images.folders import celeba_image_dir, read_celeba_attributes
 
     folder = path or cfg.path
     if not folder:
         raise DataError("CelebA-style datasets need a path: --data celeba:PATH")
-    data = read_celeba_folder(folder, size=cfg.image_size, channels=cfg.channels)
-    attrs = {name: torch.from_numpy((data.attributes[:, i] > 0).astype(np.int64))
-             for i, name in enumerate(data.attribute_names)}
-    full = Split(to_unit(data.images), None, attrs)
-    train, test = random_split(len(data.images), cfg.test_fraction)
-    return Dataset(name=f"celeba:{folder}", train=full.select(train), test=full.select(test),
-                   levels=256)
+    folder = str(Path(folder).expanduser().resolve())
+    image_dir = celeba_image_dir(folder)
+    table = read_celeba_attributes(Path(folder) / "list_attr_celeba.txt")
+    source = f"celeba:{folder}"
+    pixels, note = _cached([image_dir / n for n in table.filenames], table.filenames, cfg,
+                           source, progress)
+    attrs = {name: torch.from_numpy((table.values[:, i] > 0).astype(np.int64))
+             for i, name in enumerate(table.attribute_names)}
+    full = Split(pixels.data, None, attrs, scale=255.0)
+    train, test = random_split(len(full), cfg.test_fraction)
+    return Dataset(name=source, train=full.select(train), test=full.select(test),
+                   levels=256, source=source, notes=(note,))
 
 
 def load_svhn(cfg: DataConfig, path: str | None) -> Dataset:
@@ -166,7 +211,7 @@ def load_svhn(cfg: DataConfig, path: str | None) -> Dataset:
         if file is None:
             raise not_found(f"svhn: {split}_32x32.mat", dirs)
         images, labels = read_svhn_mat(file)
-        splits[split] = Split(to_unit(images), _labels(labels))
+        splits[split] = pixel_split(images, labels)
     return Dataset(name="svhn", train=splits["train"], test=splits["test"],
                    label_names=DIGIT_NAMES, levels=256)
 
@@ -185,8 +230,8 @@ def load_cifar10(cfg: DataConfig, path: str | None) -> Dataset:
     test = read_cifar10_batches(folder, split="test")
     return Dataset(
         name="cifar10",
-        train=Split(to_unit(train.images), _labels(train.labels)),
-        test=Split(to_unit(test.images), _labels(test.labels)),
+        train=pixel_split(train.images, train.labels),
+        test=pixel_split(test.images, test.labels),
         label_names=CIFAR10_NAMES,
         levels=256,
     )

@@ -35,9 +35,14 @@ _PIL_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")  # decoders tried, whatever
 _RESAMPLE = Image.Resampling.BILINEAR
 
 
-def _target_size(size: int | tuple[int, int]) -> tuple[int, int]:
-    """(H, W) from an int (square) or an (H, W) pair of positive ints."""
+FITS = ("none", "pad", "crop", "stretch")  # config.CHOICES["data.fit"]
+
+
+def _target_size(size: int | tuple[int, ...]) -> tuple[int, int]:
+    """(H, W) from an int or a 1-tuple (square) or an (H, W) pair of positive ints."""
     pair = (size, size) if isinstance(size, int) else tuple(size)
+    if len(pair) == 1:
+        pair = (pair[0], pair[0])
     if len(pair) != 2 or not all(
         isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in pair
     ):
@@ -46,15 +51,73 @@ def _target_size(size: int | tuple[int, int]) -> tuple[int, int]:
 
 
 def check_image_options(
-    size: int | tuple[int, int], channels: int, crop: str, max_images: int | None
+    size: int | tuple[int, ...], channels: int, fit: str, max_images: int | None
 ) -> tuple[int, int]:
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 or 3, got {channels!r}")
-    if crop not in ("center", "none"):
-        raise ValueError(f"crop must be 'center' or 'none', got {crop!r}")
+    if fit not in FITS:
+        raise ValueError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
     if max_images is not None and (not isinstance(max_images, int) or max_images < 1):
         raise ValueError(f"max_images must be None or a positive int, got {max_images!r}")
     return _target_size(size)
+
+
+def same_aspect(height: int, width: int, target_h: int, target_w: int) -> bool:
+    """Whether (height, width) scales to the target with one factor, up to rounding."""
+    return round(width * target_h / height) == target_w or round(height * target_w / width) \
+        == target_h
+
+
+def aspect_hint(height: int, width: int, target_h: int, target_w: int) -> str:
+    """The one-line refusal for fit='none', with the ways on."""
+    return (f"{height}x{width} images do not scale to {target_h}x{target_w} without changing "
+            f"their aspect ratio; choose --fit pad (keep the whole image, add black borders), "
+            f"--fit crop (cut the centre out) or --fit stretch, or an --image-size with their "
+            f"aspect (e.g. {target_h} {max(1, round(width * target_h / height))})")
+
+
+def describe_fit(sizes: dict[tuple[int, int], int], target: tuple[int, int], fit: str) -> str:
+    """What fitting did to images of `sizes` ({(h, w): count}), in words, for the log."""
+    th, tw = target
+    n = sum(sizes.values())
+    common = max(sizes, key=sizes.get)
+    shown = f"{common[0]}x{common[1]}" + (f" (and {len(sizes) - 1} other sizes)"
+                                          if len(sizes) > 1 else "")
+    if set(sizes) == {target}:
+        return f"{n} images of {th}x{tw}, kept as they are"
+    changed = [s for s in sizes if not same_aspect(*s, th, tw)]
+    how = {"none": "scaled, aspect ratio kept",
+           "pad": "scaled to fit inside, aspect kept, black borders added",
+           "crop": "scaled to cover, aspect kept, centre cut out",
+           "stretch": "stretched to the size, aspect ratio changed"}[fit]
+    if fit != "none" and not changed:
+        how = "scaled, aspect ratio kept (nothing padded, cut or stretched)"
+    return f"{n} images of {shown} -> {th}x{tw}: {how}"
+
+
+def fit_image(img: Image.Image, height: int, width: int, fit: str) -> Image.Image:
+    """Bring an image to (height, width) as `fit` says (FITS). none and the aspect-keeping
+    cases scale by one factor; pad and crop add black borders or cut the centre out only
+    when the aspect ratio differs. ValueError for fit='none' when it differs."""
+    w, h = img.size
+    if (w, h) == (width, height):
+        return img
+    if fit == "stretch" or same_aspect(h, w, height, width):
+        return img.resize((width, height), _RESAMPLE)
+    if fit == "none":
+        raise ValueError(aspect_hint(h, w, height, width))
+    if fit == "crop":
+        scale = max(width / w, height / h)
+        new_w, new_h = max(width, round(w * scale)), max(height, round(h * scale))
+        img = img.resize((new_w, new_h), _RESAMPLE)
+        left, top = round((new_w - width) / 2), round((new_h - height) / 2)
+        return img.crop((left, top, left + width, top + height))
+    scale = min(width / w, height / h)  # pad: the whole image inside the target
+    new_w, new_h = min(width, max(1, round(w * scale))), min(height, max(1, round(h * scale)))
+    canvas = Image.new(img.mode, (width, height))  # zeros: black, as transparent pixels
+    canvas.paste(img.resize((new_w, new_h), _RESAMPLE),
+                 ((width - new_w) // 2, (height - new_h) // 2))
+    return canvas
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
@@ -76,21 +139,24 @@ def _to_8bit(img: Image.Image) -> Image.Image:
     return Image.fromarray(rgb.astype(np.uint8), "RGB")
 
 
-def _resize_crop(img: Image.Image, height: int, width: int, crop: str) -> Image.Image:
-    """Scale so the image covers (height, width), aspect kept, then cut out the centre."""
-    w, h = img.size
-    if crop == "none":
-        return img if (w, h) == (width, height) else img.resize((width, height), _RESAMPLE)
-    scale = max(width / w, height / h)
-    new_w, new_h = max(width, round(w * scale)), max(height, round(h * scale))
-    if (new_w, new_h) != (w, h):
-        img = img.resize((new_w, new_h), _RESAMPLE)
-    left, top = round((new_w - width) / 2), round((new_h - height) / 2)
-    return img.crop((left, top, left + width, top + height))
+
+def image_size_of(path: Path) -> tuple[int, int]:
+    """(height, width) of an image file as a viewer shows it, read from its header."""
+    file_size(path, limit=MAX_IMAGE_FILE_BYTES, what="image")
+    try:
+        with Image.open(path, formats=_PIL_FORMATS) as img:
+            w, h = img.size
+            if img.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # EXIF: turned by 90 degrees
+                w, h = h, w
+    except Exception as exc:  # PIL raises many types on bad input
+        raise DataError(f"{path}: cannot decode image ({one_line(exc)})") from exc
+    return h, w
 
 
-def _load_image(path: Path, *, height: int, width: int, channels: int, crop: str) -> np.ndarray:
-    """One image file as (height, width, channels) uint8, or DataError naming the file."""
+def load_image(path: Path, *, height: int, width: int, channels: int, fit: str
+               ) -> tuple[np.ndarray, tuple[int, int]]:
+    """One image file as (height, width, channels) uint8 and its own (h, w), or DataError
+    naming the file."""
     file_size(path, limit=MAX_IMAGE_FILE_BYTES, what="image")
     limit = MAX_IMAGE_PIXELS
     if Image.MAX_IMAGE_PIXELS is not None:
@@ -109,14 +175,19 @@ def _load_image(path: Path, *, height: int, width: int, channels: int, crop: str
                 # Photos carry their rotation in EXIF; use the orientation a viewer shows.
                 img = _to_8bit(ImageOps.exif_transpose(img))
                 img = img.convert("L" if channels == 1 else "RGB")
-                pixels = np.asarray(_resize_crop(img, height, width, crop), dtype=np.uint8)
+                own = (img.height, img.width)
+                try:
+                    img = fit_image(img, height, width, fit)
+                except ValueError as exc:
+                    raise DataError(f"{path}: {exc}") from None
+                pixels = np.asarray(img, dtype=np.uint8)
     except DataError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise DataError(f"{path}: too many pixels, refused ({one_line(exc)})") from exc
     except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError, ... on bad input
         raise DataError(f"{path}: cannot decode image ({one_line(exc)})") from exc
-    return pixels.reshape(height, width, channels)
+    return pixels.reshape(height, width, channels), own
 
 
 def load_images(
@@ -126,7 +197,7 @@ def load_images(
     source: Path,
     size: tuple[int, int],
     channels: int,
-    crop: str,
+    fit: str,
     max_images: int | None,
     skip_bad: bool,
 ) -> tuple[np.ndarray, list[int], list[str]]:
@@ -151,9 +222,9 @@ def load_images(
         if len(kept) == count:
             break
         try:
-            images[len(kept)] = _load_image(
-                path, height=height, width=width, channels=channels, crop=crop
-            )
+            images[len(kept)] = load_image(
+                path, height=height, width=width, channels=channels, fit=fit
+            )[0]
         except DataError:
             if not skip_bad:
                 raise

@@ -7,9 +7,7 @@ module attribute, so a caller with a genuine need can raise it).
 
 from __future__ import annotations
 
-import math
 import os
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from vaekit.errors import DataError, one_line
+from vaekit.data.images.npyfile import read_npz
+from vaekit.errors import DataError
 from vaekit.fileio import file_size
 
 MAX_NPZ_BYTES = 64 * 2**20  # the Olivetti archive is 1.4 MB
@@ -49,46 +48,9 @@ class FacesData:
     scale: int = OLIVETTI_SCALE
 
 
-def _read_npy_member(zf: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
-    """One .npy member of an archive, refusing object arrays and oversized headers."""
-    info = zf.getinfo(name)
-    with zf.open(info) as f:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise DataError(f"{path}: member {name} has unsupported .npy version {version}")
-        if dtype.hasobject:
-            raise DataError(f"{path}: member {name} holds Python objects; refusing to unpickle")
-        nbytes = math.prod(shape) * dtype.itemsize
-        # zipfile never returns more than the declared uncompressed size, so this bounds
-        # both the allocation and any deflate bomb.
-        if nbytes > info.file_size:
-            raise DataError(f"{path}: member {name} declares {shape} but holds fewer bytes")
-        data = f.read(nbytes)
-    if len(data) != nbytes:
-        raise DataError(f"{path}: member {name} is truncated")
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
-
-
 def _read_npz(path: Path, names: Sequence[str]) -> dict[str, np.ndarray]:
     file_size(path, limit=MAX_NPZ_BYTES, what=".npz")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            members = set(zf.namelist())
-            for name in names:
-                if f"{name}.npy" not in members:
-                    raise DataError(f"{path}: missing key {name!r}")
-            declared = sum(zf.getinfo(f"{name}.npy").file_size for name in names)
-            if declared > MAX_NPZ_BYTES:
-                raise DataError(f"{path}: members declare {declared} bytes, above the limit")
-            return {name: _read_npy_member(zf, f"{name}.npy", path) for name in names}
-    except DataError:
-        raise
-    except Exception as exc:  # zipfile and numpy raise many types on corrupt archives
-        raise DataError(f"{path}: not a readable .npz archive ({one_line(exc)})") from exc
+    return read_npz(path, names, limit=MAX_NPZ_BYTES)
 
 
 def _require(array: np.ndarray, *, path: Path, key: str, shape: tuple, kinds: str) -> None:

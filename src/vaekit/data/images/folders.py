@@ -17,7 +17,9 @@ import numpy as np
 
 from vaekit.data.images.decode import (
     IMAGE_EXTENSIONS,
+    _target_size,
     check_image_options,
+    image_size_of,
     is_image_name,
     load_images,
 )
@@ -84,33 +86,18 @@ def _images_below(folder: Path) -> list[Path]:
     return found
 
 
-def read_image_folder(
-    path: str | os.PathLike,
-    *,
-    size: int | tuple[int, int],
-    channels: int = 3,
-    crop: str = "center",
-    max_images: int | None = None,
-    skip_bad: bool = False,
-) -> ImageFolderData:
-    """Read PNG/JPEG/BMP/GIF/WebP files (suffix case-insensitive) into (N, H, W, C) uint8.
+class FolderListing(NamedTuple):
+    """The image files of a folder in reading order: paths, their names relative to the
+    folder (POSIX style), labels (indices into class_names) or None, class names."""
 
-    Layout: if the folder has subfolders, each one is a class (labels index the sorted
-    names, as torchvision's ImageFolder) and its images are found recursively; loose
-    images beside class folders, or a class folder without images, are an error.
-    Otherwise the folder's own images are read and labels is None. Files whose name
-    starts with '.' are ignored. Order is sorted by name, so it is the same everywhere.
+    paths: list[Path]
+    names: list[str]
+    labels: list[int] | None
+    class_names: tuple[str, ...]
 
-    size: int (square) or (H, W). crop='center' scales the image so it covers the
-    target, aspect kept, then cuts out the centre; crop='none' stretches to the size.
-    channels=1 uses PIL's ITU-R 601-2 luma; grey images are repeated for channels=3.
-    Transparent pixels are composited onto black; 16-bit PNGs are rescaled to 8 bits;
-    animated files give their first frame.
 
-    max_images keeps the first that many images in order (with class folders, early
-    classes come first). skip_bad=True leaves out unreadable files, named in `skipped`.
-    """
-    height, width = check_image_options(size, channels, crop, max_images)
+def list_image_folder(path: str | os.PathLike) -> FolderListing:
+    """The images of a folder, as `read_image_folder` reads them (see its layout rules)."""
     root = Path(path)
     if not root.is_dir():
         raise DataError(f"{root}: no such folder")
@@ -136,21 +123,65 @@ def read_image_folder(
     if not files:
         raise DataError(f"{root}: no images ({', '.join(sorted(IMAGE_EXTENSIONS))})")
     names = [p.relative_to(root).as_posix() for p in files]
+    return FolderListing(files, names, labels if class_dirs else None,
+                         tuple(e.name for e in class_dirs))
+
+
+def target_size(size: int | tuple[int, ...] | None, first: Path, fit: str) -> tuple[int, int]:
+    """(H, W) for `size`; None: the first image's own size (nothing is then padded, cut or
+    stretched, so a fit other than none has nothing to do)."""
+    if size is not None:
+        return _target_size(size)
+    if fit != "none":
+        raise DataError(f"--fit {fit} needs a target size: pass --image-size H W")
+    return image_size_of(first)
+
+
+def read_image_folder(
+    path: str | os.PathLike,
+    *,
+    size: int | tuple[int, ...] | None,
+    channels: int = 3,
+    fit: str = "none",
+    max_images: int | None = None,
+    skip_bad: bool = False,
+) -> ImageFolderData:
+    """Read PNG/JPEG/BMP/GIF/WebP files (suffix case-insensitive) into (N, H, W, C) uint8.
+
+    Layout: if the folder has subfolders, each one is a class (labels index the sorted
+    names, as torchvision's ImageFolder) and its images are found recursively; loose
+    images beside class folders, or a class folder without images, are an error.
+    Otherwise the folder's own images are read and labels is None. Files whose name
+    starts with '.' are ignored. Order is sorted by name, so it is the same everywhere.
+
+    size: int (square) or (H, W). crop='center' scales the image so it covers the
+    target, aspect kept, then cuts out the centre; crop='none' stretches to the size.
+    channels=1 uses PIL's ITU-R 601-2 luma; grey images are repeated for channels=3.
+    Transparent pixels are composited onto black; 16-bit PNGs are rescaled to 8 bits;
+    animated files give their first frame.
+
+    max_images keeps the first that many images in order (with class folders, early
+    classes come first). skip_bad=True leaves out unreadable files, named in `skipped`.
+    """
+    listing = list_image_folder(path)
+    height, width = check_image_options(target_size(size, listing.paths[0], fit), channels,
+                                        fit, max_images)
     images, kept, skipped = load_images(
-        files,
-        names,
-        source=root,
+        listing.paths,
+        listing.names,
+        source=Path(path),
         size=(height, width),
         channels=channels,
-        crop=crop,
+        fit=fit,
         max_images=max_images,
         skip_bad=skip_bad,
     )
+    labels = listing.labels
     return ImageFolderData(
         images=images,
-        labels=np.asarray([labels[i] for i in kept], dtype=np.int64) if class_dirs else None,
-        class_names=tuple(e.name for e in class_dirs),
-        files=tuple(names[i] for i in kept),
+        labels=None if labels is None else np.asarray([labels[i] for i in kept], dtype=np.int64),
+        class_names=listing.class_names,
+        files=tuple(listing.names[i] for i in kept),
         skipped=tuple(skipped),
     )
 
@@ -212,44 +243,52 @@ def read_celeba_attributes(path: str | os.PathLike) -> CelebAAttributes:
     return CelebAAttributes(filenames, attribute_names, np.where(positive, 1, -1).astype(np.int8))
 
 
-def read_celeba_folder(
-    folder: str | os.PathLike,
-    *,
-    size: int | tuple[int, int],
-    channels: int = 3,
-    attributes_file: str = "list_attr_celeba.txt",
-    images_subdir: str | None = None,
-    max_images: int | None = None,
-    crop: str = "center",
-    skip_bad: bool = False,
-) -> CelebAData:
-    """Read the images listed in a CelebA attribute table, with their attributes.
-
-    attributes_file is relative to folder (or absolute). Images are looked for in
-    folder/images_subdir; with images_subdir=None that is folder/img_align_celeba when it
-    exists, else folder itself. Images are scaled and cropped as in `read_image_folder`
-    (the aligned 178x218 faces keep their central square). Rows keep the table's order;
-    max_images keeps the first that many.
-    """
-    height, width = check_image_options(size, channels, crop, max_images)
+def celeba_image_dir(folder: str | os.PathLike, images_subdir: str | None = None) -> Path:
+    """Where a CelebA-style folder keeps its images (see `read_celeba_folder`)."""
     root = Path(folder)
     if not root.is_dir():
         raise DataError(f"{root}: no such folder")
-    table = read_celeba_attributes(root / attributes_file)
     if images_subdir is None:
         image_dir = root / "img_align_celeba" if (root / "img_align_celeba").is_dir() else root
     else:
         image_dir = root / images_subdir
     if not image_dir.is_dir():
         raise DataError(f"{image_dir}: no such image folder")
+    return image_dir
+
+
+def read_celeba_folder(
+    folder: str | os.PathLike,
+    *,
+    size: int | tuple[int, ...] | None,
+    channels: int = 3,
+    attributes_file: str = "list_attr_celeba.txt",
+    images_subdir: str | None = None,
+    max_images: int | None = None,
+    fit: str = "crop",
+    skip_bad: bool = False,
+) -> CelebAData:
+    """Read the images listed in a CelebA attribute table, with their attributes.
+
+    attributes_file is relative to folder (or absolute). Images are looked for in
+    folder/images_subdir; with images_subdir=None that is folder/img_align_celeba when it
+    exists, else folder itself. Images are fitted as in `read_image_folder`; the default
+    fit='crop' keeps the aligned 178x218 faces' central square at a square size. Rows keep
+    the table's order; max_images keeps the first that many.
+    """
+    root = Path(folder)
+    image_dir = celeba_image_dir(root, images_subdir)
+    table = read_celeba_attributes(root / attributes_file)
     paths = [image_dir / name for name in table.filenames]
+    height, width = check_image_options(target_size(size, paths[0], fit), channels, fit,
+                                        max_images)
     images, kept, skipped = load_images(
         paths,
         table.filenames,
         source=image_dir,
         size=(height, width),
         channels=channels,
-        crop=crop,
+        fit=fit,
         max_images=max_images,
         skip_bad=skip_bad,
     )
