@@ -32,7 +32,7 @@ def _quality(path):
 def test_the_json_contract_and_the_reference_rows_bracket_the_model(runs, tmp_path, capsys):
     out = tmp_path / "F.json"
     assert main(["evaluate", str(runs.cvae), "--sample-quality", "--n-samples", "300",
-                 "--out", str(out)]) == 0
+                 "--sampler", "prior", "--out", str(out)]) == 0
     stdout, stderr = capsys.readouterr()
     q = _quality(out)
     assert q["sampler"] == "prior" and q["n"] == 300 and q["features"] == "judge:mnist"
@@ -43,8 +43,8 @@ def test_the_json_contract_and_the_reference_rows_bracket_the_model(runs, tmp_pa
     assert test["fd"] < q["fd"] < noise["fd"]
     assert noise["recall"] == 0 and test["recall"] > 0.5
     assert "reference noise" in stdout and "sample quality [" in stderr  # stages, as they start
-    assert main(["evaluate", str(runs.cvae), "--sample-quality", "--n-samples", "300",
-                 "--sampler", "gmm"]) == 0  # default file, one per sampler
+    # a conditional run's default sampler: one mixture per class; default file per sampler
+    assert main(["evaluate", str(runs.cvae), "--sample-quality", "--n-samples", "300"]) == 0
     gmm = _quality(runs.cvae / "sample-quality-gmm.json")
     assert gmm["sampler"] == "gmm" and gmm["fd"] != q["fd"]
     assert gmm["reference"] == q["reference"]  # the same rows: same data, N and seed

@@ -42,9 +42,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                          help="samples to score (images: default 10000, at most the number "
                               "of training images, which the reference row uses; melodies: "
                               "default as many as the held-out melodies)")
-    quality.add_argument("--sampler", choices=["prior", "gmm"], default="prior",
+    quality.add_argument("--sampler", choices=["prior", "gmm"],
                          help="where latents come from: the prior, or a Gaussian mixture "
-                              "fitted to the training codes (default prior)")
+                              "fitted to the training codes (default prior; gmm for "
+                              "conditional runs, one mixture per class)")
     quality.add_argument("--temperature", type=float, default=1.0,
                          help="image runs: scale of the sampler's spread (default 1.0)")
 
@@ -264,6 +265,10 @@ def run(args: argparse.Namespace) -> int:
 
     _check(args)
     run_ = load_run(args.run_dir)
+    if args.sample_quality and args.sampler is None:
+        from vaekit.samplers import default_sampler
+
+        args.sampler = default_sampler(run_)
     if args.sample_quality and run_.config.data.kind == "image":
         return _sample_quality(args, run_)
     _, data = prepare(run_.config)
