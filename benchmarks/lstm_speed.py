@@ -134,6 +134,7 @@ def main() -> int:
     for name, options in variants.items():
         config = config_from_dict({"model": MODEL, "train": {
             "epochs": args.epochs, "batch_size": 64, "lr": 1e-3, "seed": args.seed,
+            "free_bits": 0.0,  # the peer's loss: the plain ELBO (melody runs default to 1)
             "device": args.device, **options}}, base=RunConfig(data=DataConfig(name="nottingham")))
         trainers[f"vaekit {name}"] = Trainer(config, tempfile.mkdtemp(prefix="vaekit-lstm-"),
                                              dataset=data)

@@ -155,3 +155,29 @@ def test_kind_defaults_fill_only_fields_left_unset():
         apply_overrides(RunConfig(), ["train.objective=iwae", "train.free_bits=1"])
     with pytest.raises(ConfigError, match="data.kind"):
         complete_for_kind(RunConfig(), "video")
+
+
+def test_fast_fills_the_families_setting_where_the_user_left_the_default():
+    from vaekit.config import complete_for_kind
+
+    fast = apply_overrides(RunConfig(), ["train.fast=true"])
+    dense = complete_for_kind(fast, "image").train
+    assert (dense.precision, dense.compile) == ("bf16", True)
+    lstm = complete_for_kind(apply_overrides(fast, ["model.arch=lstm",
+                                                    "model.likelihood=categorical"]), "melody")
+    assert (lstm.train.precision, lstm.train.compile) == ("bf16", False)  # measured: no compile
+    mine = complete_for_kind(apply_overrides(fast, ["train.precision=fp32-fast"]), "image")
+    assert (mine.train.precision, mine.train.compile) == ("fp32-fast", True)  # the user's wins
+    plain = complete_for_kind(RunConfig(), "image").train
+    assert (plain.precision, plain.compile, plain.fast) == ("fp32", False, False)
+
+
+def test_fast_flag_sets_train_fast():
+    import argparse
+
+    from vaekit.cli.common import add_config_flags, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser)
+    assert config_from_args(parser.parse_args(["--fast"])).train.fast is True
+    assert config_from_args(parser.parse_args([])).train.fast is False

@@ -114,6 +114,9 @@ class TrainConfig:
     # bf16: autocast the forward pass to bfloat16.
     precision: str = "fp32"
     compile: bool = False  # torch.compile the training step (see training/compiled_step.py)
+    # The recommended fast setting (--fast): FAST_SETTINGS for the model's family fills in
+    # precision and compile where they are left at their defaults, once the data is known.
+    fast: bool = False
     # Learning rate: constant | cosine (to lr_min over the run's steps, Loshchilov & Hutter
     # 2017, no restarts) | plateau (times plateau_factor after plateau_patience epochs
     # without a better validation -ELBO). See vaekit.training.controls.
@@ -147,6 +150,17 @@ SECTIONS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "train": 
 # NLL below the count baselines'. Images keep the seed's plain ELBO.
 KIND_DEFAULTS: dict[str, dict[str, Any]] = {
     "train.free_bits": {"image": 0.0, "melody": 1.0, "text": 1.0},
+}
+
+# What --fast (train.fast) sets for each model family, where the user left the field at its
+# default; measured against the tutorial loops in benchmarks/ (README: Speed).
+FAST_SETTINGS: dict[str, dict[str, Any]] = {
+    "dense": {"precision": "bf16", "compile": True},
+    "conv": {"precision": "bf16", "compile": True},
+    # LSTM: bf16 alone. On 2 CPU threads (benchmarks/lstm_speed.py, epoch 2) bf16 took
+    # 11.3 s an epoch, bf16 + compile 16.7 s, compile 20.6 s, fp32 22.0 s: the fused LSTM
+    # kernels leave inductor little to fuse, and its graph breaks cost more.
+    "lstm": {"precision": "bf16"},
 }
 
 # Every enumerated option, declared once: validation here, the command line's choices, and
@@ -418,7 +432,8 @@ def load_toml(path: str | Path, *, base: RunConfig | None = None) -> RunConfig:
 def complete_for_kind(cfg: RunConfig, kind: str) -> RunConfig:
     """`cfg` with every field left at None filled in with its KIND_DEFAULTS value for
     data of `kind` (image | melody | text). Free bits stay 0 where there is no KL term to
-    floor: the IWAE objective, an auto-encoder, a decoder that never reads z."""
+    floor: the IWAE objective, an auto-encoder, a decoder that never reads z. With
+    train.fast, FAST_SETTINGS[model.arch] fills the fields left at their defaults."""
     if kind not in CHOICES["data.kind"]:
         raise ConfigError(f"data.kind must be one of {', '.join(CHOICES['data.kind'])}; "
                           f"got {kind!r}")
@@ -429,6 +444,11 @@ def complete_for_kind(cfg: RunConfig, kind: str) -> RunConfig:
         section, name = key.split(".")
         if getattr(getattr(cfg, section), name) is None:
             sections[section][name] = 0.0 if key == "train.free_bits" and no_kl else by_kind[kind]
+    if cfg.train.fast:
+        defaults = TrainConfig()
+        for name, value in FAST_SETTINGS[cfg.model.arch].items():
+            if getattr(cfg.train, name) == getattr(defaults, name):
+                sections["train"][name] = value
     return _check(RunConfig(**{name: dataclasses.replace(getattr(cfg, name), **updates)
                                for name, updates in sections.items()}))
 
