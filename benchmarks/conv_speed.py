@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from hardware import matmul_peak, sync  # benchmarks/hardware.py
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -90,25 +91,6 @@ def peer_epoch(model, optimizer, loader, device: str = "cpu") -> dict[str, float
 # --- arithmetic --------------------------------------------------------------------------
 
 
-def sync(device: str) -> None:
-    if str(device).startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-def matmul_peak(dtype=torch.float32, seconds: float = 1.0, size: int = 2048,
-                device: str = "cpu") -> float:
-    """Sustained GFLOP/s of a large square matmul here (a larger one on a GPU)."""
-    size = size if device == "cpu" else 8192
-    a = torch.randn(size, size, dtype=dtype, device=device)
-    b = torch.randn(size, size, dtype=dtype, device=device)
-    a @ b
-    sync(device)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    sync(device)
-    return 2 * size**3 * count / (time.perf_counter() - start) / 1e9
 
 
 def flops_per_epoch(model: nn.Module, n: int, batch: int = 128) -> float:

@@ -18,6 +18,7 @@ import sys
 import time
 
 import torch
+from hardware import matmul_peak, sync  # benchmarks/hardware.py
 from torch.utils.flop_counter import FlopCounterMode
 
 from vaekit.analysis.evaluate import VALUES_PER_PASS, log_likelihood
@@ -34,25 +35,6 @@ MODELS = {
 }
 
 
-def sync(device: str) -> None:
-    if str(device).startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-def matmul_peak(seconds: float = 1.0, size: int = 2048, dtype=torch.float32,
-                device: str = "cpu") -> float:
-    """Sustained GFLOP/s of a large square matmul here (a larger one on a GPU)."""
-    size = size if device == "cpu" else 8192
-    a = torch.randn(size, size, dtype=dtype, device=device)
-    b = torch.randn(size, size, dtype=dtype, device=device)
-    a @ b  # warm-up
-    sync(device)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    sync(device)
-    return 2 * size**3 * count / (time.perf_counter() - start) / 1e9
 
 
 @torch.no_grad()

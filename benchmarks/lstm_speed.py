@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 import torch
+from hardware import matmul_peak, sync  # benchmarks/hardware.py
 from torch.nn.utils.rnn import pad_sequence
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -72,25 +73,6 @@ def peer_epoch(model, optimizer, loader, device: str = "cpu") -> float:
     return total / n
 
 
-def sync(device: str) -> None:
-    if str(device).startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-def matmul_peak(dtype=torch.float32, seconds: float = 1.0, size: int = 2048,
-                device: str = "cpu") -> float:
-    """Sustained GFLOP/s of a large square matmul here (a larger one on a GPU)."""
-    size = size if device == "cpu" else 8192
-    a = torch.randn(size, size, dtype=dtype, device=device)
-    b = torch.randn(size, size, dtype=dtype, device=device)
-    a @ b
-    sync(device)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    sync(device)
-    return 2 * size**3 * count / (time.perf_counter() - start) / 1e9
 
 
 def flops_per_epoch(model, x: torch.Tensor, n: int) -> float:

@@ -23,6 +23,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from hardware import matmul_peak, sync  # benchmarks/hardware.py
 from PIL import Image
 from torch import nn
 
@@ -112,26 +113,6 @@ def flops_per_epoch(n: int) -> float:
     return float(n * (forward + backward))
 
 
-def matmul_peak(seconds: float = 1.0, size: int = 2048, dtype=torch.float32,
-                device: str = "cpu") -> float:
-    """Sustained GFLOP/s of a large square matmul on this machine and thread count (a
-    larger one on a GPU)."""
-    size = size if device == "cpu" else 8192
-    a = torch.randn(size, size, dtype=dtype, device=device)
-    b = torch.randn(size, size, dtype=dtype, device=device)
-    a @ b  # warm-up
-    _sync(device)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    _sync(device)
-    return 2 * size**3 * count / (time.perf_counter() - start) / 1e9
-
-
-def _sync(device: str) -> None:
-    if str(device).startswith("cuda"):
-        torch.cuda.synchronize()
 
 
 def main() -> int:
@@ -204,10 +185,10 @@ def main() -> int:
         times = {}
         order = names if epoch % 2 else names[::-1]  # alternate, so drift hits all alike
         for who in order:
-            _sync(args.device)
+            sync(args.device)
             start = time.perf_counter()
             run_epoch(who)
-            _sync(args.device)
+            sync(args.device)
             times[who] = time.perf_counter() - start
             clock[who] += times[who]
         parts = []
