@@ -69,7 +69,8 @@ def test_sample_is_reproducible_with_a_seed(client, digits_explorer):
 def test_sample_from_the_fitted_mixture(client, digits_explorer):
     from vaekit.samplers import sample_latents
 
-    assert client.get("/api/info").json()["samplers"] == ["prior", "gmm"]
+    info = client.get("/api/info").json()
+    assert info["samplers"] == ["prior", "gmm"] and info["default_sampler"] == "prior"
     body = {"n": 6, "temperature": 0.5, "seed": 3}
     gmm = client.post("/api/sample", json={**body, "sampler": "gmm"}).json()
     prior = client.post("/api/sample", json=body).json()
@@ -85,6 +86,7 @@ def test_a_conditional_run_decodes_the_class_asked_for(conditional_run):
     with TestClient(create_app(explorer)) as c:
         info = c.get("/api/info").json()
         assert info["classes"] == 10 and len(info["label_names"]) == 10
+        assert info["default_sampler"] == "gmm"  # the per-class mixtures
         z = [0.3, -0.7]
         three = c.post("/api/decode", json={"z": z, "label": 3}).json()
         expected = to_uint8(explorer.model.generate(torch.tensor([z]), y=3).numpy())

@@ -48,9 +48,10 @@ class SampleRequest(Request):
     temperature: Temperature = Field(1.0, description="the sampler's spread is scaled by it "
                                                       "(prior: z ~ N(0, temperature^2 I))")
     seed: Seed | None = Field(None, description="omit for a fresh random seed")
-    sampler: Literal["prior", "gmm"] = Field(
-        "prior", description="prior: N(0, I); gmm: a Gaussian mixture fitted to the training "
-                             "codes (fitted on first use, kept in the run)")
+    sampler: Literal["prior", "gmm"] | None = Field(
+        None, description="prior: N(0, I); gmm: a Gaussian mixture fitted to the training "
+                          "codes (fitted on first use, kept in the run); omitted: the run's "
+                          "default (gmm for conditional runs, else prior)")
     label: Label | None = Field(None, description="conditional runs: the class to draw "
                                                   "(omitted: every class in turn)")
 
@@ -132,6 +133,7 @@ class Info(BaseModel):
     config: dict
     limits: dict
     samplers: list[str]
+    default_sampler: str = Field(description="what /api/sample uses when no sampler is given")
     classes: int | None = Field(None, description="conditional runs: the number of classes "
                                                   "(every decoding request takes a label)")
     label_names: list[str] | None = None

@@ -27,7 +27,7 @@ from vaekit.checkpoint import load_run
 from vaekit.config import config_to_dict
 from vaekit.data.prepare import prepare
 from vaekit.errors import CheckpointError
-from vaekit.samplers import SAMPLERS, sample_labels, sample_latents
+from vaekit.samplers import SAMPLERS, default_sampler, sample_labels, sample_latents
 from vaekit.web.codec import InputError, image_from_upload, melody_notes, midi_bytes, png_data_uris
 
 Z_MAX = 10.0  # |z| bound on every latent a request sends or an answer returns
@@ -114,6 +114,7 @@ class Explorer:
                            for k, v in self.attributes.items()],
             "config": config_to_dict(run.config),
             "samplers": list(SAMPLERS),
+            "default_sampler": default_sampler(run),
             "classes": self.classes,
             "label_names": (list(data.label_names) if data.label_names and self.classes
                             else None),
@@ -166,11 +167,12 @@ class Explorer:
         return self._decoded(self._latent(z)[None], temperature=temperature, seed=seed,
                              labels=self._label(label, 1))
 
-    def sample(self, n: int, *, temperature: float, seed: int | None, sampler: str = "prior",
-               label: int | None = None) -> dict:
-        """n latents from the sampler, decoded; a conditional run draws class `label`, or
-        every class in turn when no label is given."""
+    def sample(self, n: int, *, temperature: float, seed: int | None,
+               sampler: str | None = None, label: int | None = None) -> dict:
+        """n latents from the sampler (None: the run's default), decoded; a conditional run
+        draws class `label`, or every class in turn when no label is given."""
         seed = secrets.randbelow(2**31) if seed is None else seed
+        sampler = sampler or self.info["default_sampler"]
         labels = sample_labels(self.run, n) if label is None else self._label(label, n)
         with self.fitting:  # the first gmm request fits the mixture; the others wait for it
             try:

@@ -259,6 +259,7 @@ function showInfo(info) {
   for (const id of ["from-index", "to-index"]) $(id).max = last;
   $("attribute-block").hidden = info.attributes.length === 0;
   $("label-row").hidden = !info.classes;
+  $("sampler").value = info.default_sampler;  // conditional runs: the per-class mixtures
   if (info.classes) {
     $("label").replaceChildren(...Array.from({ length: info.classes }, (_, k) =>
       Object.assign(document.createElement("option"), {
