@@ -1,6 +1,6 @@
 """16-bar folk melodies: MusicVAE's hierarchical "conductor" decoder against the flat one.
 
-    OMP_NUM_THREADS=1 nice python examples/folk_hierarchical.py [--runs runs/folk16]
+    python examples/folk_hierarchical.py [--runs runs/folk16]
         [--skip-train] [--figure docs/folk16-samples.png]
 
 Trains two VAEs on 16-bar windows (256 sixteenth-note steps) of the `folk` dataset (about
@@ -18,7 +18,9 @@ then reports on the held-out tunes' windows:
 
 Roberts et al. (2018, Table 1, as recalled) report for 16-bar melodies: flat 0.883
 teacher-forced / 0.620 sampled accuracy, hierarchical 0.919 / 0.812 (1.5 M MIDI files,
-2,048-unit LSTMs). Here: 128-unit LSTMs on one CPU thread; the timings are printed.
+2,048-unit LSTMs). Here: 128-unit LSTMs in bf16 (--fast) on the CPU, 8 epochs; the
+timings are printed (about 11 minutes of training per decoder on 2 cores; README has the
+measured table: hierarchical 0.121 against flat 0.115 generated note accuracy).
 Needs `pip install 'vaekit[folk]'` (music21); the first load parses the corpus (minutes,
 then cached).
 """
