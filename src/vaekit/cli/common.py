@@ -96,8 +96,9 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
                                             "a C++ compiler, compiles in the first epoch"}),
     "--fast": ("train.fast", {"action": "store_const", "const": True,
                               "help": "the recommended fast setting for the model "
-                                      "(config.FAST_SETTINGS: bf16 autocast + torch.compile; "
-                                      "README: Speed); explicit --precision wins"}),
+                                      "(config.FAST_SETTINGS: bf16 + the compiled step for "
+                                      "dense and conv, bf16 for LSTMs; README: Speed); an "
+                                      "explicit --precision or --compile wins"}),
     "--lr-schedule": ("train.lr_schedule", {"help": "cosine: to --lr-min over the run; "
                                                     "plateau: lower it when validation stalls"}),
     "--lr-min": ("train.lr_min", {"type": float, "help": "cosine: the final learning rate"}),
