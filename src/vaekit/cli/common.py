@@ -98,7 +98,7 @@ CONFIG_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
                               "help": "the recommended fast setting for the model "
                                       "(config.FAST_SETTINGS: bf16 + the compiled step for "
                                       "dense and conv, bf16 for LSTMs; README: Speed); an "
-                                      "explicit --precision or --compile wins"}),
+                                      "explicit --precision other than fp32 wins"}),
     "--lr-schedule": ("train.lr_schedule", {"help": "cosine: to --lr-min over the run; "
                                                     "plateau: lower it when validation stalls"}),
     "--lr-min": ("train.lr_min", {"type": float, "help": "cosine: the final learning rate"}),
