@@ -149,3 +149,16 @@ def test_a_run_trained_on_a_python_dataset_of_28x20_images(tmp_path, capsys):
         assert main([command[0], str(run), *command[1:]]) == 2
         err = capsys.readouterr().err.strip()
         assert "passed from Python (python:faces)" in err and "\n" not in err
+
+
+def test_sampler_choices_are_the_samplers_and_default_to_the_runs():
+    import argparse
+
+    from vaekit.cli import build_parser
+    from vaekit.samplers import SAMPLERS
+
+    commands = next(a for a in build_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction)).choices
+    for name in ("sample", "evaluate"):
+        action = next(a for a in commands[name]._actions if a.dest == "sampler")
+        assert tuple(action.choices) == SAMPLERS and action.default is None, name

@@ -162,6 +162,26 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     return apply_overrides(cfg, args.overrides)
 
 
+def add_sampler_argument(parser: Any, *, note: str = "") -> None:
+    """`--sampler prior|gmm` for the commands that draw latents (sample, evaluate
+    --sample-quality); left unset it means the run's default (samplers.default_sampler).
+    The names are vaekit.samplers.SAMPLERS (not imported here: the CLI starts without torch;
+    tests/cli checks that they agree)."""
+    parser.add_argument("--sampler", choices=["prior", "gmm"],
+                        help="where latents come from: the prior N(0, I), or a Gaussian "
+                             "mixture fitted to the training codes (fitted once, kept in the "
+                             f"run{note}) (default prior; gmm for conditional runs, one "
+                             "mixture per class)")
+
+
+def resolve_sampler(args: argparse.Namespace, run: Any) -> str:
+    """The --sampler asked for, else the run's default; stored back in args."""
+    from vaekit.samplers import default_sampler
+
+    args.sampler = args.sampler or default_sampler(run)
+    return args.sampler
+
+
 def changed_keys(args: argparse.Namespace) -> list[str]:
     """The config keys the command line sets (flags and --set)."""
     keys = [k for k, _ in CONFIG_FLAGS.values() if getattr(args, k.replace(".", "__")) is not None]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vaekit.cli.common import say
+from vaekit.cli.common import add_sampler_argument, resolve_sampler, say
 
 HELP = ("log p(x) (IWAE), ELBO terms, bits/dim, active units; --ood AUROCs; sequence runs: "
         "accuracy (all tokens, note events), NLL per token and KL beside count baselines; "
@@ -42,10 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                          help="samples to score (images: default 10000, at most the number "
                               "of training images, which the reference row uses; melodies: "
                               "default as many as the held-out melodies)")
-    quality.add_argument("--sampler", choices=["prior", "gmm"],
-                         help="where latents come from: the prior, or a Gaussian mixture "
-                              "fitted to the training codes (default prior; gmm for "
-                              "conditional runs, one mixture per class)")
+    add_sampler_argument(quality)
     quality.add_argument("--temperature", type=float, default=1.0,
                          help="image runs: scale of the sampler's spread (default 1.0)")
 
@@ -265,10 +262,8 @@ def run(args: argparse.Namespace) -> int:
 
     _check(args)
     run_ = load_run(args.run_dir)
-    if args.sample_quality and args.sampler is None:
-        from vaekit.samplers import default_sampler
-
-        args.sampler = default_sampler(run_)
+    if args.sample_quality:
+        resolve_sampler(args, run_)
     if args.sample_quality and run_.config.data.kind == "image":
         return _sample_quality(args, run_)
     _, data = prepare(run_.config)

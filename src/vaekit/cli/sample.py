@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from vaekit.cli.common import figures_dir, say
+from vaekit.cli.common import add_sampler_argument, figures_dir, resolve_sampler, say
 
 HELP = "decode draws from the prior: an image grid, MIDI files, or sentences"
 
@@ -16,11 +16,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=1.0,
                    help="scale of the prior's standard deviation (default 1.0)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--sampler", choices=["prior", "gmm"],
-                   help="where latents come from: the prior N(0, I), or a Gaussian mixture "
-                        "fitted to the training codes (fitted once, kept in the run; the "
-                        "temperature scales each component) (default prior; gmm for "
-                        "conditional runs, one mixture per class)")
+    add_sampler_argument(p, note="; the temperature scales each component")
     p.add_argument("--label", type=int, metavar="K",
                    help="conditional runs: draw class K only (default: every class in turn, "
                         "one per column)")
@@ -36,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from vaekit.cli._runs import load_run
     from vaekit.errors import ConfigError
     from vaekit.kinds import kind_of, output_path
-    from vaekit.samplers import default_sampler, sample_labels, sample_latents
+    from vaekit.samplers import sample_labels, sample_latents
 
     if not 1 <= args.n <= 10_000:
         raise ConfigError(f"--n must be between 1 and 10000, got {args.n}")
@@ -47,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     run_ = load_run(args.run_dir)
     kind = kind_of(run_)
     labels = sample_labels(run_, args.n, label=args.label)  # None: not a conditional run
-    args.sampler = args.sampler or default_sampler(run_)
+    resolve_sampler(args, run_)
     z = sample_latents(run_, args.n, sampler=args.sampler, temperature=args.temperature,
                        seed=args.seed, labels=labels, report=say)
     items = decode_latents(run_.model, z, token_temperature=args.token_temperature,
