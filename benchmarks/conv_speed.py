@@ -28,19 +28,18 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hardware import matmul_peak, sync  # benchmarks/hardware.py
+from hardware import matmul_peak, timed, vaekit_epoch  # benchmarks/hardware.py
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from vaekit.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vaekit.data.registry import load_dataset
-from vaekit.training.trainer import Trainer, matmul_precision
+from vaekit.training.trainer import Trainer
 
 HERE = Path(__file__).resolve().parent
 VARIANTS = {"fp32": {}, "fast": {"fast": True}}  # fast: `vaekit train --fast`
@@ -177,16 +176,12 @@ def main() -> int:
         order = names if epoch % 2 else names[::-1]  # alternate, so drift hits all alike
         times, losses = {}, {}
         for who in order:
-            sync(args.device)
-            start = time.perf_counter()
             if who == "peer":
-                losses[who] = peer_epoch(peer, peer_opt, loader, args.device)["loss"]
+                terms, times[who] = timed(args.device, peer_epoch, peer, peer_opt, loader,
+                                          args.device)
+                losses[who] = terms["loss"]
             else:
-                trainer = trainers[who]
-                with matmul_precision(trainer.config.train.precision):
-                    losses[who] = trainer.train_epoch()["negative_elbo"]
-            sync(args.device)
-            times[who] = time.perf_counter() - start
+                losses[who], times[who] = timed(args.device, vaekit_epoch, trainers[who])
         parts = [f"peer (PyTorch loop): {times['peer']:.2f} s, loss {losses['peer']:.2f}"]
         for who in trainers:
             ratios[who].append(times["peer"] / times[who])

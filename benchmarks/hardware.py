@@ -5,8 +5,12 @@ scripts (run as `python benchmarks/NAME.py`, which puts this folder on the path)
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
+
+T = TypeVar("T")
 
 
 def sync(device: str) -> None:
@@ -30,3 +34,21 @@ def matmul_peak(dtype=torch.float32, seconds: float = 1.0, size: int = 2048,
         count += 1
     sync(device)
     return 2 * size**3 * count / (time.perf_counter() - start) / 1e9
+
+
+def vaekit_epoch(trainer) -> float:
+    """One epoch of a vaekit Trainer under its precision setting (as `vaekit train` runs
+    it): the epoch's training negative ELBO, nats per example."""
+    from vaekit.training.trainer import matmul_precision
+
+    with matmul_precision(trainer.config.train.precision):
+        return trainer.train_epoch()["negative_elbo"]
+
+
+def timed(device: str, fn: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """fn(*args) and its wall seconds, the device's queued work included."""
+    sync(device)
+    start = time.perf_counter()
+    out = fn(*args)
+    sync(device)
+    return out, time.perf_counter() - start

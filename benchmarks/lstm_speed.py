@@ -19,18 +19,17 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
 import torch
-from hardware import matmul_peak, sync  # benchmarks/hardware.py
+from hardware import matmul_peak, timed, vaekit_epoch  # benchmarks/hardware.py
 from torch.nn.utils.rnn import pad_sequence
 from torch.utils.flop_counter import FlopCounterMode
 
 from vaekit.config import DataConfig, RunConfig, config_from_dict
 from vaekit.data.registry import load_dataset
 from vaekit.models.build import build_vae
-from vaekit.training.trainer import Trainer, matmul_precision
+from vaekit.training.trainer import Trainer
 
 MODEL = {"arch": "lstm", "likelihood": "categorical", "latent_dim": 64, "rnn_hidden": 128,
          "embedding_dim": 64}
@@ -133,16 +132,11 @@ def main() -> int:
     for epoch in range(1, args.epochs + 1):
         times, losses = {}, {}
         for who in (names if epoch % 2 else names[::-1]):
-            sync(args.device)
-            start = time.perf_counter()
             if who == "peer":
-                losses[who] = peer_epoch(peer, peer_opt, loader, args.device)
+                losses[who], times[who] = timed(args.device, peer_epoch, peer, peer_opt,
+                                                loader, args.device)
             else:
-                trainer = trainers[who]
-                with matmul_precision(trainer.config.train.precision):
-                    losses[who] = trainer.train_epoch()["negative_elbo"]
-            sync(args.device)
-            times[who] = time.perf_counter() - start
+                losses[who], times[who] = timed(args.device, vaekit_epoch, trainers[who])
         parts = [f"peer (tutorial loop): {times['peer']:.2f} s, loss {losses['peer']:.2f}"]
         for who in trainers:
             ratios[who].append(times["peer"] / times[who])

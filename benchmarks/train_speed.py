@@ -18,18 +18,17 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hardware import matmul_peak, sync  # benchmarks/hardware.py
+from hardware import matmul_peak, timed, vaekit_epoch  # benchmarks/hardware.py
 from PIL import Image
 from torch import nn
 
 from vaekit.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vaekit.data.registry import load_dataset
-from vaekit.training.trainer import Trainer, matmul_precision
+from vaekit.training.trainer import Trainer
 
 TARGET_NATS = 106.0
 
@@ -113,8 +112,6 @@ def flops_per_epoch(n: int) -> float:
     return float(n * (forward + backward))
 
 
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10)
@@ -169,9 +166,7 @@ def main() -> int:
         if who == "tutorial":
             tutorial_epoch(tutorial, tutorial_opt, loader, args.device)
         else:
-            trainer = trainers[who]
-            with matmul_precision(trainer.config.train.precision):
-                trainer.train_epoch()
+            vaekit_epoch(trainers[who])
 
     def test_loss(who: str) -> float:
         if who == "tutorial":
@@ -185,11 +180,7 @@ def main() -> int:
         times = {}
         order = names if epoch % 2 else names[::-1]  # alternate, so drift hits all alike
         for who in order:
-            sync(args.device)
-            start = time.perf_counter()
-            run_epoch(who)
-            sync(args.device)
-            times[who] = time.perf_counter() - start
+            _, times[who] = timed(args.device, run_epoch, who)
             clock[who] += times[who]
         parts = []
         for who in names:
