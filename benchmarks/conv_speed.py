@@ -5,8 +5,8 @@ images, grey, summed BCE + KL), timed side by side.
 Peers:
 - the keras.io example itself (TensorFlow/Keras; benchmarks/keras_vae_example.py), run as
   a subprocess when an interpreter with TensorFlow is given (`--keras-python`) or this one
-  has it; otherwise the output says it was not run. It runs before the PyTorch epochs, so
-  machine drift between the two is not cancelled;
+  has it; otherwise the output says it was not run. It runs one epoch per request, so its
+  epochs alternate with the PyTorch ones like the others' (seconds timed inside fit());
 - always, the same loop transcribed to PyTorch the way the example and the tutorials
   write it (a DataLoader over the images, eager autograd, sigmoid decoder + BCE on
   probabilities, log-variance head), alternating epochs with vaekit's trainer in this
@@ -14,8 +14,10 @@ Peers:
 
 vaekit variants: `fp32` (the defaults) and `fast` (the recommended setting, `vaekit train
 --fast` = `--precision bf16 --compile`). Each line gives seconds per epoch, the epoch's
-mean training loss (nats per image), the speed-up over the peer, and GFLOP/s against the
-matmul peak measured here (fp32, and bf16 for `fast`).
+mean training loss (nats per image), the speed-up over the peers, and GFLOP/s against the
+matmul peak measured here (fp32, and bf16 for `fast`). Beside every epoch the model's
+forward + backward alone is timed (hardware.arithmetic_seconds): the floor that no
+training loop beats with these kernels, and so the most any loop can gain over the peers.
 
     python benchmarks/conv_speed.py --epochs 5 [--keras-python /path/to/tf/bin/python]
 """
@@ -33,12 +35,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hardware import matmul_peak, timed, vaekit_epoch  # benchmarks/hardware.py
+from hardware import arithmetic_seconds, floor_summary, matmul_peak, timed, vaekit_epoch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from vaekit.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vaekit.data.registry import load_dataset
+from vaekit.models.build import build_vae
 from vaekit.training.trainer import Trainer
 
 HERE = Path(__file__).resolve().parent
@@ -104,22 +107,49 @@ def flops_per_epoch(model: nn.Module, n: int, batch: int = 128) -> float:
     return counter.get_total_flops() * n / batch
 
 
-def keras_epochs(python: str, images: np.ndarray, epochs: int, threads: int) -> list[dict]:
-    """Run the real example in a subprocess; its JSON lines, or [] when it cannot run."""
-    with tempfile.TemporaryDirectory() as tmp:
-        npz = Path(tmp) / "mnist.npz"
+class KerasPeer:
+    """The real keras.io example in a subprocess (benchmarks/keras_vae_example.py
+    --on-request), one epoch per request, so its epochs alternate with PyTorch's. `epoch()`
+    returns its JSON line (seconds timed inside TensorFlow's fit, loss terms), or None once
+    it has failed (said once)."""
+
+    def __init__(self, python: str, images: np.ndarray, threads: int) -> None:
+        self.tmp = tempfile.TemporaryDirectory()
+        npz = Path(self.tmp.name) / "mnist.npz"
         np.savez(npz, x=images)
-        cmd = [python, str(HERE / "keras_vae_example.py"), "--npz", str(npz), "--epochs",
-               str(epochs), "--threads", str(threads)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    if proc.returncode != 0:
-        print(f"keras.io example: not run ({proc.stderr.strip().splitlines()[-1:]})")
-        return []
-    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    print(f"keras.io example: TensorFlow {lines[0].get('tensorflow')}, Keras "
-          f"{lines[0].get('keras')}")
-    return lines[1:]
+        self.proc = subprocess.Popen(
+            [python, str(HERE / "keras_vae_example.py"), "--npz", str(npz), "--on-request",
+             "--threads", str(threads)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        header = self._line()
+        self.ok = header is not None
+        if self.ok:
+            print(f"keras.io example: TensorFlow {header.get('tensorflow')}, Keras "
+                  f"{header.get('keras')}, epochs alternating with PyTorch's")
+
+    def _line(self) -> dict | None:
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                return json.loads(line)
+        err = self.proc.stderr.read().strip().splitlines()[-1:]
+        print(f"keras.io example: stopped ({err})")
+        return None
+
+    def epoch(self) -> dict | None:
+        if not self.ok:
+            return None
+        self.proc.stdin.write("epoch\n")
+        self.proc.stdin.flush()
+        row = self._line()
+        self.ok = row is not None
+        return row
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait()
+        self.tmp.cleanup()
 
 
 def main() -> int:
@@ -147,7 +177,7 @@ def main() -> int:
         keras_python = sys.executable if importlib.util.find_spec("tensorflow") else None
     if args.device != "cpu":
         keras_python = None  # the keras.io example runs on the CPU here
-    keras = keras_epochs(keras_python, images, args.epochs, args.threads) if keras_python else []
+    keras = KerasPeer(keras_python, images, args.threads) if keras_python else None
     if keras_python is None:
         print("keras.io example: not run (no TensorFlow here; pass --keras-python)")
 
@@ -169,41 +199,70 @@ def main() -> int:
                                              dataset=data)
     flops = flops_per_epoch(next(iter(trainers.values())).model, n)
     print(f"{flops / 1e9:.0f} GFLOP per epoch (forward + backward, counted by PyTorch)")
-    names = ["peer", *trainers]
+    model = build_vae(next(iter(trainers.values())).config.model).to(args.device)
+    model.to(memory_format=torch.channels_last)
+    batch = x[:128].to(args.device).contiguous(memory_format=torch.channels_last)
+
+    def floor(precision: str) -> float:
+        return arithmetic_seconds(
+            lambda: model(batch).p_x.reconstruction(batch).mean().backward(),
+            batches=-(-n // 128), device=args.device, bf16=precision == "bf16", reps=16)
+
+    alone: dict[str, list[float]] = {"fp32": [], "bf16": []}
+    names = (["keras.io"] if keras else []) + ["peer", *trainers]
     ratios = {who: [] for who in trainers}
-    seconds = {who: [] for who in trainers}
+    keras_ratios = {who: [] for who in trainers}
+    peer_times, keras_times = [], []
     for epoch in range(1, args.epochs + 1):
         order = names if epoch % 2 else names[::-1]  # alternate, so drift hits all alike
         times, losses = {}, {}
         for who in order:
-            if who == "peer":
+            if who == "keras.io":
+                row = keras.epoch()
+                if row is not None:
+                    times[who], losses[who] = row["seconds"], row["loss"]
+            elif who == "peer":
                 terms, times[who] = timed(args.device, peer_epoch, peer, peer_opt, loader,
                                           args.device)
                 losses[who] = terms["loss"]
             else:
                 losses[who], times[who] = timed(args.device, vaekit_epoch, trainers[who])
+        peer_times.append(times["peer"])
+        for precision in alone:  # the floor, beside the epochs
+            alone[precision].append(floor(precision))
         parts = [f"peer (PyTorch loop): {times['peer']:.2f} s, loss {losses['peer']:.2f}"]
+        if "keras.io" in times:
+            keras_times.append(times["keras.io"])
+            parts.insert(0, f"keras.io: {times['keras.io']:.2f} s, "
+                            f"loss {losses['keras.io']:.2f}")
         for who in trainers:
             ratios[who].append(times["peer"] / times[who])
-            seconds[who].append(times[who])
+            if "keras.io" in times:
+                keras_ratios[who].append(times["keras.io"] / times[who])
             peak = peak16 if trainers[who].config.train.precision == "bf16" else peak32
             gflops = flops / times[who] / 1e9
             parts.append(f"{who}: {times[who]:.2f} s, loss {losses[who]:.2f}, "
-                         f"{ratios[who][-1]:.2f}x, {gflops:.0f} GFLOP/s = {gflops / peak:.2f} "
-                         "of peak")
-        if keras:
-            row = keras[epoch - 1]
-            parts.insert(0, f"keras.io: {row['seconds']:.2f} s, loss {row['loss']:.2f}")
+                         f"{ratios[who][-1]:.2f}x"
+                         + (f" ({keras_ratios[who][-1]:.2f}x keras.io)"
+                            if "keras.io" in times else "")
+                         + f", {gflops:.0f} GFLOP/s = {gflops / peak:.2f} of peak")
         print(f"epoch {epoch} | " + " | ".join(parts), flush=True)
-    print("losses: training loss of the epoch, nats per image (summed BCE + KL)")
+    if keras:
+        keras.close()
+    print("losses: training loss of the epoch, nats per image (summed BCE + KL); keras.io's "
+          "seconds are timed inside its fit()")
     for who, values in ratios.items():
         print(f"{who}: median speed-up over the PyTorch transcription of the keras loop "
               f"{np.median(values):.2f}x")
-    if keras:  # run before, not interleaved: the ratio of median epoch times
-        k = float(np.median([row["seconds"] for row in keras]))
-        for who, values in seconds.items():
+    if len(keras_times) == args.epochs:
+        for who, values in keras_ratios.items():
             print(f"{who}: median speed-up over the keras.io example (TensorFlow) "
-                  f"{k / float(np.median(values)):.2f}x")
+                  f"{np.median(values):.2f}x")
+    print(floor_summary(alone, peer_times, flops=flops, peaks={"fp32": peak32, "bf16": peak16},
+                        peer_name="the PyTorch loop"))
+    if len(keras_times) == args.epochs:
+        print(floor_summary(alone, keras_times, flops=flops,
+                            peaks={"fp32": peak32, "bf16": peak16}, peer_name="keras.io"))
     return 0
 
 

@@ -52,3 +52,76 @@ def timed(device: str, fn: Callable[..., T], *args: Any) -> tuple[T, float]:
     out = fn(*args)
     sync(device)
     return out, time.perf_counter() - start
+
+
+def lstm_forward_flops(module: torch.nn.LSTM, inputs: torch.Tensor) -> float:
+    """Matmul FLOPs of one nn.LSTM forward: per layer, direction and time step the gate
+    pre-activations W_ih x_t + W_hh h_{t-1}, 2 * B * 4H * (I + H). (PyTorch's
+    FlopCounterMode counts none: the fused LSTM kernels have no formula there.)"""
+    data = inputs.data if isinstance(inputs, torch.nn.utils.rnn.PackedSequence) else inputs
+    steps = data.shape[0] if data.dim() == 2 else data.shape[0] * data.shape[1]  # B * T
+    hidden, directions = module.hidden_size, 2 if module.bidirectional else 1
+    total = 0.0
+    for layer in range(module.num_layers):
+        in_size = module.input_size if layer == 0 else hidden * directions
+        total += directions * 2 * steps * 4 * hidden * (in_size + hidden)
+    return total
+
+
+def count_flops(model: torch.nn.Module, step: Callable[[], Any]) -> float:
+    """FLOPs of `step()` (a forward and backward of `model`): what FlopCounterMode counts,
+    plus 3x the forward FLOPs of every nn.LSTM inside (the backward computes the gradients
+    of the inputs and of the weights, twice the forward's work)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    lstm = []
+    hooks = [m.register_forward_hook(lambda mod, args, out: lstm.append(
+                 lstm_forward_flops(mod, args[0])))
+             for m in model.modules() if isinstance(m, torch.nn.LSTM)]
+    counter = FlopCounterMode(display=False)
+    try:
+        with counter:
+            step()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops() + 3 * sum(lstm)
+
+
+def arithmetic_seconds(step: Callable[[], Any], *, batches: int, device: str, bf16: bool,
+                       reps: int = 8) -> float:
+    """Seconds per epoch of a model's forward + backward alone: `step()` on one fixed
+    batch (no data loading, no optimizer, eager kernels), timed `reps` times after two
+    warm-ups, times the epoch's `batches`. Where the kernels are the whole cost this is
+    the epoch time no machinery around them can beat without faster kernels."""
+    def run() -> None:
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16):
+            step()
+
+    # The step's random draws must not shift the peers' random streams.
+    on_gpu = torch.device(device).type != "cpu"
+    with torch.random.fork_rng(devices=None if on_gpu else [],
+                               device_type=torch.device(device).type if on_gpu else "cuda"):
+        for _ in range(2):
+            run()
+        _, seconds = timed(device, lambda: [run() for _ in range(reps)])
+    return seconds / reps * batches
+
+
+def floor_summary(alone: dict[str, list[float]], peer: list[float], *, flops: float,
+                  peaks: dict[str, float], peer_name: str) -> str:
+    """The line that puts the epochs beside the arithmetic floor (arithmetic_seconds, timed
+    once per epoch beside them, so the machine's drift hits both): per precision, the
+    median floor, its GFLOP/s and fraction of peak, and the median over epochs of the
+    peer's epoch time divided by the floor measured with it: the most any machinery can
+    gain over the peer with these kernels."""
+    parts = []
+    for precision, seconds in alone.items():
+        sec = float(sorted(seconds)[len(seconds) // 2])
+        ratios = sorted(p / s for p, s in zip(peer, seconds, strict=True))
+        parts.append(f"{precision} {sec:.2f} s = {flops / sec / 1e9:.0f} GFLOP/s = "
+                     f"{flops / sec / 1e9 / peaks[precision]:.2f} of peak, at most "
+                     f"{ratios[len(ratios) // 2]:.2f}x over {peer_name}")
+    return ("the model's forward + backward alone (one fixed batch, eager kernels, no data "
+            "loading or optimizer), seconds per epoch, median of epochs: " + "; ".join(parts))

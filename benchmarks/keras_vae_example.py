@@ -7,7 +7,8 @@ encoder (conv 3x3/2 32 -> conv 3x3/2 64 -> flatten -> dense 16 -> z_mean, z_log_
 and decoder (dense 7*7*64 -> convT 64 -> convT 32 -> conv 1, sigmoid), and a keras.Model
 whose train_step sums binary cross-entropy over the pixels, adds the KL, and applies Adam's
 gradients; `fit(x, epochs, batch_size=128)`. Each epoch prints one JSON line: seconds and
-the mean training loss terms (nats per image).
+the mean training loss terms (nats per image). With `--on-request` it runs one epoch per
+line read from stdin: conv_speed.py alternates these epochs with PyTorch's.
 
     /path/to/tf/python benchmarks/keras_vae_example.py --npz mnist.npz --epochs 5
 """
@@ -78,6 +79,8 @@ def main() -> int:
     parser.add_argument("--npz", required=True, help=".npz with x: (N, 28, 28) uint8")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="0: TensorFlow's default")
+    parser.add_argument("--on-request", action="store_true",
+                        help="run one epoch per line read from stdin (until it closes)")
     args = parser.parse_args()
     import numpy as np
     import tensorflow as tf
@@ -100,7 +103,14 @@ def main() -> int:
                               "kl": float(logs["kl"])}), flush=True)
 
     print(json.dumps({"tensorflow": tf.__version__, "keras": keras.__version__}), flush=True)
-    vae.fit(x, epochs=args.epochs, batch_size=128, verbose=0, callbacks=[Timer()])
+    if not args.on_request:
+        vae.fit(x, epochs=args.epochs, batch_size=128, verbose=0, callbacks=[Timer()])
+        return 0
+    # One epoch per line read from stdin, so that the caller can alternate these epochs
+    # with its own; fit() continues training (weights and Adam's state are kept).
+    for epoch, _ in enumerate(sys.stdin):
+        vae.fit(x, epochs=epoch + 1, initial_epoch=epoch, batch_size=128, verbose=0,
+                callbacks=[Timer()])
     return 0
 
 

@@ -8,7 +8,10 @@ loss (summed cross-entropy + KL, nats per melody), Adam 1e-3, batch 64 for the p
 Epochs alternate in this process, so machine drift hits both alike. vaekit variants:
 `fp32` (the defaults) and the recommended fast setting (`fast`, i.e. `vaekit train
 --fast`); `--variant NAME:KEY=VALUE,...` adds others (train.* keys, e.g. precision=bf16,
-batch_size=256,lr=2e-3).
+batch_size=256,lr=2e-3). Beside every epoch the model's forward + backward alone is timed
+(hardware.arithmetic_seconds): the floor that no training loop beats with these kernels.
+FLOPs: PyTorch's counter for the matmuls, the fused LSTM kernels by formula
+(hardware.count_flops).
 
     python benchmarks/lstm_speed.py --epochs 4
 """
@@ -22,9 +25,15 @@ import tempfile
 
 import numpy as np
 import torch
-from hardware import matmul_peak, timed, vaekit_epoch  # benchmarks/hardware.py
+from hardware import (
+    arithmetic_seconds,
+    count_flops,
+    floor_summary,
+    matmul_peak,
+    timed,
+    vaekit_epoch,
+)
 from torch.nn.utils.rnn import pad_sequence
-from torch.utils.flop_counter import FlopCounterMode
 
 from vaekit.config import DataConfig, RunConfig, config_from_dict
 from vaekit.data.registry import load_dataset
@@ -75,12 +84,10 @@ def peer_epoch(model, optimizer, loader, device: str = "cpu") -> float:
 
 
 def flops_per_epoch(model, x: torch.Tensor, n: int) -> float:
-    counter = FlopCounterMode(display=False)
-    with counter:
-        out = model(x)
-        out.p_x.reconstruction(x).mean().backward()
-    model.zero_grad(set_to_none=True)
-    return counter.get_total_flops() * n / len(x)
+    """Forward + backward FLOPs of one batch (the fused LSTM kernels' counted by
+    hardware.count_flops), times the batches of an epoch."""
+    return count_flops(model, lambda: model(x).p_x.reconstruction(x).mean().backward()) \
+        * n / len(x)
 
 
 def parse_variant(text: str) -> tuple[str, dict]:
@@ -124,11 +131,20 @@ def main() -> int:
     peer_opt = torch.optim.Adam(peer.parameters(), lr=1e-3)
     loader = torch.utils.data.DataLoader(Melodies(windows), batch_size=64, shuffle=True,
                                          collate_fn=pad_batch)
-    flops = flops_per_epoch(build_vae(peer.config).to(args.device),
-                            data.train.x[:64].to(args.device), n)
-    print(f"{flops / 1e9:.0f} GFLOP per epoch (forward + backward, counted by PyTorch)")
+    model, batch = build_vae(peer.config).to(args.device), data.train.x[:64].to(args.device)
+    flops = flops_per_epoch(model, batch, n)
+
+    def floor(precision: str) -> float:
+        return arithmetic_seconds(
+            lambda: model(batch).p_x.reconstruction(batch).mean().backward(),
+            batches=-(-n // 64), device=args.device, bf16=precision == "bf16", reps=16)
+
+    alone: dict[str, list[float]] = {"fp32": [], "bf16": []}
+    print(f"{flops / 1e9:.0f} GFLOP per epoch (forward + backward; matmuls counted by PyTorch, "
+          "the LSTM gates by their formula)")
     names = ["peer", *trainers]
     ratios = {who: [] for who in trainers}
+    peer_times = []
     for epoch in range(1, args.epochs + 1):
         times, losses = {}, {}
         for who in (names if epoch % 2 else names[::-1]):
@@ -137,6 +153,9 @@ def main() -> int:
                                                 loader, args.device)
             else:
                 losses[who], times[who] = timed(args.device, vaekit_epoch, trainers[who])
+        peer_times.append(times["peer"])
+        for precision in alone:  # the floor, beside the epochs
+            alone[precision].append(floor(precision))
         parts = [f"peer (tutorial loop): {times['peer']:.2f} s, loss {losses['peer']:.2f}"]
         for who in trainers:
             ratios[who].append(times["peer"] / times[who])
@@ -144,11 +163,13 @@ def main() -> int:
             gflops = flops / times[who] / 1e9
             parts.append(f"{who}: {times[who]:.2f} s, loss {losses[who]:.2f}, "
                          f"{ratios[who][-1]:.2f}x, {gflops:.1f} GFLOP/s = "
-                         f"{gflops / peak:.3f} of peak")
+                         f"{gflops / peak:.2f} of peak")
         print(f"epoch {epoch} | " + " | ".join(parts), flush=True)
     print("losses: training negative ELBO of the epoch, nats per melody")
     for who, values in ratios.items():
         print(f"{who}: median speed-up over the tutorial loop {np.median(values):.2f}x")
+    print(floor_summary(alone, peer_times, flops=flops, peaks={"fp32": peak32, "bf16": peak16},
+                        peer_name="the tutorial loop"))
     return 0
 
 
