@@ -16,8 +16,9 @@ vaekit variants: `fp32` (the defaults) and `fast` (the recommended setting, `vae
 --fast` = `--precision bf16 --compile`). Each line gives seconds per epoch, the epoch's
 mean training loss (nats per image), the speed-up over the peers, and GFLOP/s against the
 matmul peak measured here (fp32, and bf16 for `fast`). Beside every epoch the model's
-forward + backward alone is timed (hardware.arithmetic_seconds): the floor that no
-training loop beats with these kernels, and so the most any loop can gain over the peers.
+forward + backward alone is timed (hardware.arithmetic_seconds): the floor of any eager
+loop with these kernels, and so the most such a loop can gain over the peers (a compiled
+step can go somewhat below it by fusing the elementwise work).
 
     python benchmarks/conv_speed.py --epochs 5 [--keras-python /path/to/tf/bin/python]
 """

@@ -93,8 +93,9 @@ def arithmetic_seconds(step: Callable[[], Any], *, batches: int, device: str, bf
                        reps: int = 8) -> float:
     """Seconds per epoch of a model's forward + backward alone: `step()` on one fixed
     batch (no data loading, no optimizer, eager kernels), timed `reps` times after two
-    warm-ups, times the epoch's `batches`. Where the kernels are the whole cost this is
-    the epoch time no machinery around them can beat without faster kernels."""
+    warm-ups, times the epoch's `batches`: the epoch time no eager training loop beats
+    with these kernels (a compiled step can go somewhat below it by fusing the
+    elementwise work)."""
     def run() -> None:
         with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16):
             step()
@@ -114,7 +115,7 @@ def floor_summary(alone: dict[str, list[float]], peer: list[float], *, flops: fl
     """The line that puts the epochs beside the arithmetic floor (arithmetic_seconds, timed
     once per epoch beside them, so the machine's drift hits both): per precision, the
     median floor, its GFLOP/s and fraction of peak, and the median over epochs of the
-    peer's epoch time divided by the floor measured with it: the most any machinery can
+    peer's epoch time divided by the floor measured with it: the most an eager loop can
     gain over the peer with these kernels."""
     parts = []
     for precision, seconds in alone.items():

@@ -9,7 +9,7 @@ Epochs alternate in this process, so machine drift hits both alike. vaekit varia
 `fp32` (the defaults) and the recommended fast setting (`fast`, i.e. `vaekit train
 --fast`); `--variant NAME:KEY=VALUE,...` adds others (train.* keys, e.g. precision=bf16,
 batch_size=256,lr=2e-3). Beside every epoch the model's forward + backward alone is timed
-(hardware.arithmetic_seconds): the floor that no training loop beats with these kernels.
+(hardware.arithmetic_seconds): the floor of any eager loop with these kernels.
 FLOPs: PyTorch's counter for the matmuls, the fused LSTM kernels by formula
 (hardware.count_flops).
 
