@@ -16,7 +16,7 @@ vaekit variants: `fp32` (the defaults) and `fast` (the recommended setting, `vae
 --fast` = `--precision bf16 --compile`). Each line gives seconds per epoch, the epoch's
 mean training loss (nats per image), the speed-up over the peers, and GFLOP/s against the
 matmul peak measured here (fp32, and bf16 for `fast`). Beside every epoch the model's
-forward + backward alone is timed (hardware.arithmetic_seconds): the floor of any eager
+forward + backward alone is timed (hardware.Floor): the floor of any eager
 loop with these kernels, and so the most such a loop can gain over the peers (a compiled
 step can go somewhat below it by fusing the elementwise work).
 
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hardware import arithmetic_seconds, floor_summary, matmul_peak, timed, vaekit_epoch
+from hardware import Floor, matmul_peak, timed, vaekit_epoch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -202,14 +202,9 @@ def main() -> int:
     print(f"{flops / 1e9:.0f} GFLOP per epoch (forward + backward, counted by PyTorch)")
     model = build_vae(next(iter(trainers.values())).config.model).to(args.device)
     model.to(memory_format=torch.channels_last)
-    batch = x[:128].to(args.device).contiguous(memory_format=torch.channels_last)
-
-    def floor(precision: str) -> float:
-        return arithmetic_seconds(
-            lambda: model(batch).p_x.reconstruction(batch).mean().backward(),
-            batches=-(-n // 128), device=args.device, bf16=precision == "bf16", reps=16)
-
-    alone: dict[str, list[float]] = {"fp32": [], "bf16": []}
+    floor = Floor(model, x[:128].to(args.device).contiguous(memory_format=torch.channels_last),
+                  batches=-(-n // 128), device=args.device, flops=flops,
+                  peaks={"fp32": peak32, "bf16": peak16})
     names = (["keras.io"] if keras else []) + ["peer", *trainers]
     ratios = {who: [] for who in trainers}
     keras_ratios = {who: [] for who in trainers}
@@ -229,8 +224,7 @@ def main() -> int:
             else:
                 losses[who], times[who] = timed(args.device, vaekit_epoch, trainers[who])
         peer_times.append(times["peer"])
-        for precision in alone:  # the floor, beside the epochs
-            alone[precision].append(floor(precision))
+        floor.measure()  # beside the epochs
         parts = [f"peer (PyTorch loop): {times['peer']:.2f} s, loss {losses['peer']:.2f}"]
         if "keras.io" in times:
             keras_times.append(times["keras.io"])
@@ -259,11 +253,9 @@ def main() -> int:
         for who, values in keras_ratios.items():
             print(f"{who}: median speed-up over the keras.io example (TensorFlow) "
                   f"{np.median(values):.2f}x")
-    print(floor_summary(alone, peer_times, flops=flops, peaks={"fp32": peak32, "bf16": peak16},
-                        peer_name="the PyTorch loop"))
+    print(floor.summary(peer_times, "the PyTorch loop"))
     if len(keras_times) == args.epochs:
-        print(floor_summary(alone, keras_times, flops=flops,
-                            peaks={"fp32": peak32, "bf16": peak16}, peer_name="keras.io"))
+        print(floor.summary(keras_times, "keras.io"))
     return 0
 
 

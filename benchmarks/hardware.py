@@ -110,19 +110,35 @@ def arithmetic_seconds(step: Callable[[], Any], *, batches: int, device: str, bf
     return seconds / reps * batches
 
 
-def floor_summary(alone: dict[str, list[float]], peer: list[float], *, flops: float,
-                  peaks: dict[str, float], peer_name: str) -> str:
-    """The line that puts the epochs beside the arithmetic floor (arithmetic_seconds, timed
-    once per epoch beside them, so the machine's drift hits both): per precision, the
-    median floor, its GFLOP/s and fraction of peak, and the median over epochs of the
-    peer's epoch time divided by the floor measured with it: the most an eager loop can
-    gain over the peer with these kernels."""
-    parts = []
-    for precision, seconds in alone.items():
-        sec = float(sorted(seconds)[len(seconds) // 2])
-        ratios = sorted(p / s for p, s in zip(peer, seconds, strict=True))
-        parts.append(f"{precision} {sec:.2f} s = {flops / sec / 1e9:.0f} GFLOP/s = "
-                     f"{flops / sec / 1e9 / peaks[precision]:.2f} of peak, at most "
-                     f"{ratios[len(ratios) // 2]:.2f}x over {peer_name}")
-    return ("the model's forward + backward alone (one fixed batch, eager kernels, no data "
-            "loading or optimizer), seconds per epoch, median of epochs: " + "; ".join(parts))
+class Floor:
+    """A VAE's forward + backward alone on one fixed batch (arithmetic_seconds, in fp32 and
+    bf16), timed by `measure()` once per epoch beside the epochs, so the machine's drift
+    hits both. `summary(peer_seconds, name)` is the line that puts them beside a peer's
+    epochs: per precision the median floor, its GFLOP/s and fraction of peak, and the
+    median over epochs of the peer's epoch time divided by the floor measured with it: the
+    most an eager loop can gain over the peer with these kernels."""
+
+    def __init__(self, model: torch.nn.Module, batch: torch.Tensor, *, batches: int,
+                 device: str, flops: float, peaks: dict[str, float]) -> None:
+        self.step = lambda: model(batch).p_x.reconstruction(batch).mean().backward()
+        self.batches, self.device, self.flops, self.peaks = batches, device, flops, peaks
+        self.seconds: dict[str, list[float]] = {"fp32": [], "bf16": []}
+
+    def measure(self) -> None:
+        for precision, seconds in self.seconds.items():
+            seconds.append(arithmetic_seconds(self.step, batches=self.batches,
+                                              device=self.device, bf16=precision == "bf16",
+                                              reps=16))
+
+    def summary(self, peer: list[float], peer_name: str) -> str:
+        parts = []
+        for precision, seconds in self.seconds.items():
+            sec = float(sorted(seconds)[len(seconds) // 2])
+            gflops = self.flops / sec / 1e9
+            ratios = sorted(p / s for p, s in zip(peer, seconds, strict=True))
+            parts.append(f"{precision} {sec:.2f} s = {gflops:.0f} GFLOP/s = "
+                         f"{gflops / self.peaks[precision]:.2f} of peak, at most "
+                         f"{ratios[len(ratios) // 2]:.2f}x over {peer_name}")
+        return ("the model's forward + backward alone (one fixed batch, eager kernels, no "
+                "data loading or optimizer), seconds per epoch, median of epochs: "
+                + "; ".join(parts))

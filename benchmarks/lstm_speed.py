@@ -9,7 +9,7 @@ Epochs alternate in this process, so machine drift hits both alike. vaekit varia
 `fp32` (the defaults) and the recommended fast setting (`fast`, i.e. `vaekit train
 --fast`); `--variant NAME:KEY=VALUE,...` adds others (train.* keys, e.g. precision=bf16,
 batch_size=256,lr=2e-3). Beside every epoch the model's forward + backward alone is timed
-(hardware.arithmetic_seconds): the floor of any eager loop with these kernels.
+(hardware.Floor): the floor of any eager loop with these kernels.
 FLOPs: PyTorch's counter for the matmuls, the fused LSTM kernels by formula
 (hardware.count_flops).
 
@@ -25,14 +25,7 @@ import tempfile
 
 import numpy as np
 import torch
-from hardware import (
-    arithmetic_seconds,
-    count_flops,
-    floor_summary,
-    matmul_peak,
-    timed,
-    vaekit_epoch,
-)
+from hardware import Floor, count_flops, matmul_peak, timed, vaekit_epoch
 from torch.nn.utils.rnn import pad_sequence
 
 from vaekit.config import DataConfig, RunConfig, config_from_dict
@@ -134,12 +127,8 @@ def main() -> int:
     model, batch = build_vae(peer.config).to(args.device), data.train.x[:64].to(args.device)
     flops = flops_per_epoch(model, batch, n)
 
-    def floor(precision: str) -> float:
-        return arithmetic_seconds(
-            lambda: model(batch).p_x.reconstruction(batch).mean().backward(),
-            batches=-(-n // 64), device=args.device, bf16=precision == "bf16", reps=16)
-
-    alone: dict[str, list[float]] = {"fp32": [], "bf16": []}
+    floor = Floor(model, batch, batches=-(-n // 64), device=args.device, flops=flops,
+                  peaks={"fp32": peak32, "bf16": peak16})
     print(f"{flops / 1e9:.0f} GFLOP per epoch (forward + backward; matmuls counted by PyTorch, "
           "the LSTM gates by their formula)")
     names = ["peer", *trainers]
@@ -154,8 +143,7 @@ def main() -> int:
             else:
                 losses[who], times[who] = timed(args.device, vaekit_epoch, trainers[who])
         peer_times.append(times["peer"])
-        for precision in alone:  # the floor, beside the epochs
-            alone[precision].append(floor(precision))
+        floor.measure()  # beside the epochs
         parts = [f"peer (tutorial loop): {times['peer']:.2f} s, loss {losses['peer']:.2f}"]
         for who in trainers:
             ratios[who].append(times["peer"] / times[who])
@@ -168,8 +156,7 @@ def main() -> int:
     print("losses: training negative ELBO of the epoch, nats per melody")
     for who, values in ratios.items():
         print(f"{who}: median speed-up over the tutorial loop {np.median(values):.2f}x")
-    print(floor_summary(alone, peer_times, flops=flops, peaks={"fp32": peak32, "bf16": peak16},
-                        peer_name="the tutorial loop"))
+    print(floor.summary(peer_times, "the tutorial loop"))
     return 0
 
 
