@@ -74,3 +74,15 @@ def test_count_flops_adds_the_fused_lstm_kernels_that_pytorch_misses():
     # forward, input gradients and weight gradients: three times the forward's matmuls
     assert total == linear_only + 3 * unrolled_forward_flops(model.lstm, x)
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_a_packed_batch_counts_only_the_steps_it_has():
+    """Sequences of lengths 4 and 2, packed: the work of 6 steps, as the two sequences
+    unrolled one by one (none for the padding a padded batch would carry)."""
+    lstm = torch.nn.LSTM(6, 5, batch_first=True, bidirectional=True)
+    long, short = torch.randn(1, 4, 6), torch.randn(1, 2, 6)
+    padded = torch.cat([long, F.pad(short, (0, 0, 0, 2))])
+    packed = torch.nn.utils.rnn.pack_padded_sequence(padded, [4, 2], batch_first=True)
+    expected = unrolled_forward_flops(lstm, long) + unrolled_forward_flops(lstm, short)
+    assert hardware.lstm_forward_flops(lstm, packed) == expected
+    assert hardware.lstm_forward_flops(lstm, padded) > expected
