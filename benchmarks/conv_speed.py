@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hardware import Floor, matmul_peak, timed, vaekit_epoch
+from hardware import Floor, matmul_peak, ratio_line, timed, vaekit_epoch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -247,12 +247,10 @@ def main() -> int:
     print("losses: training loss of the epoch, nats per image (summed BCE + KL); keras.io's "
           "seconds are timed inside its fit()")
     for who, values in ratios.items():
-        print(f"{who}: median speed-up over the PyTorch transcription of the keras loop "
-              f"{np.median(values):.2f}x")
+        print(ratio_line(who, "the PyTorch transcription of the keras loop", values))
     if len(keras_times) == args.epochs:
         for who, values in keras_ratios.items():
-            print(f"{who}: median speed-up over the keras.io example (TensorFlow) "
-                  f"{np.median(values):.2f}x")
+            print(ratio_line(who, "the keras.io example (TensorFlow)", values))
     print(floor.summary(peer_times, "the PyTorch loop"))
     if len(keras_times) == args.epochs:
         print(floor.summary(keras_times, "keras.io"))

@@ -4,6 +4,7 @@ scripts (run as `python benchmarks/NAME.py`, which puts this folder on the path)
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -34,6 +35,13 @@ def matmul_peak(dtype=torch.float32, seconds: float = 1.0, size: int = 2048,
         count += 1
     sync(device)
     return 2 * size**3 * count / (time.perf_counter() - start) / 1e9
+
+
+def ratio_line(who: str, peer: str, ratios: list[float]) -> str:
+    """The summary line every speed benchmark ends with (benchmarks/gpu.py parses it):
+    the median of the per-epoch ratios; with an even count, the mean of the two middle
+    ones (not the upper of them, which overstated every even-length run until 2026-12-01)."""
+    return f"{who}: median speed-up over {peer} {statistics.median(ratios):.2f}x"
 
 
 def vaekit_epoch(trainer) -> float:
@@ -133,12 +141,12 @@ class Floor:
     def summary(self, peer: list[float], peer_name: str) -> str:
         parts = []
         for precision, seconds in self.seconds.items():
-            sec = float(sorted(seconds)[len(seconds) // 2])
+            sec = statistics.median(seconds)
             gflops = self.flops / sec / 1e9
-            ratios = sorted(p / s for p, s in zip(peer, seconds, strict=True))
+            ratio = statistics.median(p / s for p, s in zip(peer, seconds, strict=True))
             parts.append(f"{precision} {sec:.2f} s = {gflops:.0f} GFLOP/s = "
                          f"{gflops / self.peaks[precision]:.2f} of peak, at most "
-                         f"{ratios[len(ratios) // 2]:.2f}x over {peer_name}")
+                         f"{ratio:.2f}x over {peer_name}")
         return ("the model's forward + backward alone (one fixed batch, eager kernels, no "
                 "data loading or optimizer), seconds per epoch, median of epochs: "
                 + "; ".join(parts))

@@ -25,7 +25,7 @@ import tempfile
 
 import numpy as np
 import torch
-from hardware import Floor, count_flops, matmul_peak, timed, vaekit_epoch
+from hardware import Floor, count_flops, matmul_peak, ratio_line, timed, vaekit_epoch
 from torch.nn.utils.rnn import pad_sequence
 
 from vaekit.config import DataConfig, RunConfig, config_from_dict
@@ -155,7 +155,7 @@ def main() -> int:
         print(f"epoch {epoch} | " + " | ".join(parts), flush=True)
     print("losses: training negative ELBO of the epoch, nats per melody")
     for who, values in ratios.items():
-        print(f"{who}: median speed-up over the tutorial loop {np.median(values):.2f}x")
+        print(ratio_line(who, "the tutorial loop", values))
     print(floor.summary(peer_times, "the tutorial loop"))
     return 0
 

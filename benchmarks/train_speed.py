@@ -22,7 +22,7 @@ import tempfile
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hardware import matmul_peak, timed, vaekit_epoch  # benchmarks/hardware.py
+from hardware import matmul_peak, ratio_line, timed, vaekit_epoch  # benchmarks/hardware.py
 from PIL import Image
 from torch import nn
 
@@ -196,7 +196,7 @@ def main() -> int:
         print(f"epoch {epoch:>2} | " + " | ".join(parts), flush=True)
     print("test losses: nats per example (summed BCE + KL, 10,000 test images)")
     for who, values in ratios.items():
-        print(f"{who}: median speed-up over the tutorial {sorted(values)[len(values) // 2]:.2f}x")
+        print(ratio_line(who, "the tutorial", values))
     for who, secs in reached.items():
         when = f"{secs:.1f} s of training" if secs is not None else "not reached"
         print(f"time to test loss <= {TARGET_NATS:g} nats, {who}: {when}")
