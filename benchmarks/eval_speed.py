@@ -5,9 +5,11 @@ For each model it times `vaekit.analysis.evaluate.log_likelihood` on N MNIST tes
 with K samples each, counts the FLOPs of one (example, sample) pair with PyTorch's
 FlopCounterMode (the encoder runs once per chunk of samples; the decoder and the
 likelihood once per pair), and prints examples x K per second, GFLOP/s and the fraction
-of the fp32 matmul peak. The weights are untrained: the work does not depend on them.
+of the matmul peak of its precision: fp32, or with `--precision bf16` (what `vaekit
+evaluate --fast` runs: the networks under bfloat16 autocast) the bf16 peak. The weights
+are untrained: the work does not depend on them.
 
-    python benchmarks/eval_speed.py --n 500 --k 64 --threads 2
+    python benchmarks/eval_speed.py --n 500 --k 64 --threads 2 [--precision bf16]
 """
 
 from __future__ import annotations
@@ -60,23 +62,27 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--device", default="cpu", help="cpu or cuda (benchmarks/gpu.py)")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                        help="of the networks' passes (bf16: vaekit evaluate --fast)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     x = load_dataset("mnist").test.x[: args.n]
     x = torch.bernoulli(x, generator=torch.Generator().manual_seed(0))
-    peak = matmul_peak(device=args.device)
+    dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
+    peak = matmul_peak(dtype, device=args.device)
     print(f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs; "
-          f"fp32 matmul peak here (2048^3): {peak:.0f} GFLOP/s")
+          f"{args.precision} matmul peak here (2048^3): {peak:.0f} GFLOP/s")
     print(f"log_likelihood on {args.n} binarised MNIST test images, K = {args.k}, batch "
-          f"{args.batch_size}")
+          f"{args.batch_size}, networks in {args.precision}")
     for name in args.models:
         torch.manual_seed(0)
         model = build_vae(MODELS[name]).to(args.device).eval()
         per_pair = flops_per_pair(model, x[: args.batch_size].to(args.device), args.k)
-        log_likelihood(model, x[:10], k=2)  # warm-up
+        log_likelihood(model, x[:10], k=2, precision=args.precision)  # warm-up
         sync(args.device)
         started = time.perf_counter()
-        log_likelihood(model, x, k=args.k, batch_size=args.batch_size)
+        log_likelihood(model, x, k=args.k, batch_size=args.batch_size,
+                       precision=args.precision)
         sync(args.device)
         seconds = time.perf_counter() - started
         pairs = args.n * args.k / seconds

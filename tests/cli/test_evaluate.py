@@ -84,6 +84,7 @@ def test_ood_sets_are_preprocessed_like_the_runs_test_set():
         (["--limit", "0"], "--limit"),
         (["--ood", "nope"], "unknown dataset 'nope'"),
         (["--batch-size", "0"], "--batch-size"),
+        (["--fast", "--sample-quality"], "--fast speeds up the likelihood passes"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(runs, extra, fragment, capsys):
@@ -91,3 +92,18 @@ def test_user_errors_exit_2_with_one_line(runs, extra, fragment, capsys):
                  *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert fragment in err and "\n" not in err
+
+
+def test_fast_evaluates_in_bf16_and_says_so(runs, tmp_path, capsys):
+    argv = ["evaluate", str(runs.bernoulli), "--iw-samples", "8", "--limit", "40"]
+    assert main([*argv, "--out", str(tmp_path / "fp32.json")]) == 0
+    assert main([*argv, "--fast", "--out", str(tmp_path / "bf16.json")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("networks in bf16 (--fast)") == 1
+    fp32, bf16 = (json.loads((tmp_path / f"{p}.json").read_text())["evaluation"]
+                  for p in ("fp32", "bf16"))
+    assert (fp32["precision"], bf16["precision"]) == ("fp32", "bf16")
+    assert bf16["nll"] != fp32["nll"]  # the networks ran in bf16 ...
+    assert abs(bf16["nll"] - fp32["nll"]) < 0.1 * fp32["nll_standard_error"]  # ... harmlessly
+    # the ELBO terms are always computed in float32
+    assert bf16["negative_elbo"] == fp32["negative_elbo"]

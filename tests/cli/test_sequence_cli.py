@@ -137,6 +137,16 @@ def test_evaluate_command_on_a_melody_run(melody_run, tmp_path, capsys):
     assert float(numbers[0]) == pytest.approx(ev["note_accuracy"]["teacher_forced"], abs=1e-4)
     assert "always_hold" in printed and "not penalised" in printed or "no free bits" in printed
     assert main(["evaluate", str(melody_run.path), "--ood", "noise"]) == 2
+    assert ev["precision"] == "fp32"
+    fast = tmp_path / "fast.json"
+    assert main(["evaluate", str(melody_run.path), "--limit", "16", "--iw-samples", "3",
+                 "--fast", "--out", str(fast)]) == 0
+    assert "networks in bf16 (--fast)" in capsys.readouterr().out
+    ev_fast = json.loads(fast.read_text())["evaluation"]
+    assert ev_fast["precision"] == "bf16" and ev_fast["nll"] != ev["nll"]
+    assert ev_fast["nll_per_token"] == pytest.approx(  # (the standard error is per token)
+        ev["nll_per_token"], abs=ev["nll_standard_error"] / 4)
+    assert ev_fast["accuracy"] == ev["accuracy"]  # only the IWAE passes change precision
 
 
 def test_evaluate_sample_quality_on_a_melody_run(melody_run, tmp_path, capsys):

@@ -18,19 +18,28 @@ continuous-Bernoulli likelihoods are densities over pixel values; for 8-bit data
 evaluated, as is usual, on uniformly dequantised pixels x' = (k + u) / L (L intensity
 levels, u ~ U(0, 1)), and D log L is added: a bound on the NLL of the discrete pixels,
 so the bits per dimension compare with published ones (Theis et al. 2016, sec. 3.1).
+
+Precision. The IWAE passes run in float32 by default. `precision="bf16"` (`vaekit
+evaluate --fast`) runs the networks under bfloat16 autocast and everything after them
+(log-densities, their sums over pixels and latents, the logsumexp over K) in float32 and
+float64. Measured on MNIST / Fashion-MNIST (README, "Evaluation precision"): conv models
+2-2.5x faster, the mean log p(x) moved by at most 0.03 of its standard error; single
+examples' values move by up to about 11 nats, so it is not the default.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 
 from vaekit.errors import ConfigError
-from vaekit.models.vae import VAE
+from vaekit.models.vae import VAE, VAEOutput
 from vaekit.objectives import importance_log_weights
 
 # Values of x decoded at once, summed over the (example, z) pairs of one pass: bounds memory
@@ -41,6 +50,48 @@ VALUES_PER_PASS = 2**18
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2016: Cov_x(E_q[z_u]) above this is active
 
 Progress = Callable[[int], None]  # called with the number of examples just finished
+PRECISIONS = ("fp32", "bf16")  # of the IWAE passes; see "Precision" above
+
+
+def _float32(value: Any) -> Any:
+    """A tensor of reduced precision as float32 (others as they are)."""
+    if isinstance(value, torch.Tensor) and value.dtype in (torch.bfloat16, torch.float16):
+        return value.float()
+    return value
+
+
+def _as_float32(out: VAEOutput) -> VAEOutput:
+    """The forward's tensors, and its likelihood's, in float32."""
+    p_x = out.p_x
+    if dataclasses.is_dataclass(p_x):
+        p_x = dataclasses.replace(p_x, **{f.name: _float32(getattr(p_x, f.name))
+                                          for f in dataclasses.fields(p_x) if f.init})
+    return dataclasses.replace(out, p_x=p_x, z=_float32(out.z), q_mean=_float32(out.q_mean),
+                               q_log_std=_float32(out.q_log_std))
+
+
+def check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+
+
+@contextlib.contextmanager
+def _networks_in(model: VAE, precision: str) -> Iterator[Callable[[VAEOutput], VAEOutput]]:
+    """The context the IWAE passes' networks run in, and what turns their output into
+    float32: fp32 as it is; bf16: autocast to bfloat16."""
+    check_precision(precision)
+    with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+        yield _as_float32 if precision == "bf16" else (lambda out: out)
+
+
+def importance_log_weights_at(model: VAE, xb: torch.Tensor, *, samples: int,
+                              generator: torch.Generator, precision: str = "fp32",
+                              **forward: Any) -> torch.Tensor:
+    """log w for `samples` z per example of the batch xb, (samples, B), float32: the
+    networks in `precision`, the log-densities in float32."""
+    with _networks_in(model, precision) as as_float32:
+        out = as_float32(model(xb, samples=samples, generator=generator, **forward))
+    return importance_log_weights(out, xb)
 
 
 @dataclass(frozen=True)
@@ -126,15 +177,18 @@ def log_likelihood(
     seed: int = 0,
     progress: Progress | None = None,
     labels: torch.Tensor | None = None,
+    precision: str = "fp32",
 ) -> torch.Tensor:
     """The importance-weighted estimate L_K of log p(x) for every example: (N,), float64,
     nats. `batch_size` examples at a time; K is split into chunks of at most
     `samples_per_pass // batch_size` samples (at least 1); `samples_per_pass` defaults to
     VALUES_PER_PASS // D for D values per example. Seeded: its own generator. `labels`
-    (N,): a conditional model's class labels."""
+    (N,): a conditional model's class labels. `precision`: of the networks' passes
+    (fp32 | bf16, see the module's note)."""
     if k < 1:
         raise ConfigError(f"the number of importance samples must be at least 1, got {k}")
     check_evaluable(model)
+    check_precision(precision)
     was_training = model.training
     model.eval()
     generator = torch.Generator(device=model.device).manual_seed(seed)
@@ -146,9 +200,9 @@ def log_likelihood(
         xb = x[i : i + batch_size].to(model.device)
         parts = []  # per chunk: logsumexp_k log w_k, (B,)
         for start in range(0, k, chunk):
-            forward = model(xb, samples=min(chunk, k - start), generator=generator,
-                            y=_slice(labels, i, batch_size))
-            log_w = importance_log_weights(forward, xb)  # (c, B)
+            log_w = importance_log_weights_at(  # (c, B)
+                model, xb, samples=min(chunk, k - start), generator=generator,
+                precision=precision, y=_slice(labels, i, batch_size))
             parts.append(torch.logsumexp(log_w.double(), 0))  # (B,)
         out.append((torch.logsumexp(torch.stack(parts), 0) - math.log(k)).cpu())
         if progress is not None:
@@ -180,6 +234,7 @@ class Evaluation:
     latent_dim: int
     kl_per_dim: list[float]  # nats per example, one per latent dimension
     note: str = ""
+    precision: str = "fp32"  # of the IWAE passes' networks (the ELBO terms: always fp32)
 
     def to_dict(self) -> dict[str, Any]:
         fields = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
@@ -226,13 +281,16 @@ def evaluate(
     levels: int | None = None,
     progress: Progress | None = None,
     labels: torch.Tensor | None = None,
+    precision: str = "fp32",
 ) -> tuple[Evaluation, torch.Tensor]:
     """All metrics for the examples x, and the per-example log p(x) estimates (N,) (they
     feed out-of-distribution scores, see vaekit.analysis.ood). `levels`: the number of
     intensity levels of the data (256 for 8-bit images), which makes densities comparable
     with published bits per dimension; None evaluates densities on x as given. `labels`
-    (N,): a conditional model's class labels (its numbers are then log p(x | y))."""
+    (N,): a conditional model's class labels (its numbers are then log p(x | y)).
+    `precision`: of the IWAE passes' networks (fp32 | bf16, see the module's note)."""
     check_evaluable(model)
+    check_precision(precision)
     dims = x[0].numel()
     support = _support(model)
     config = getattr(model, "config", None)
@@ -250,7 +308,7 @@ def evaluate(
         x = dequantize(x, levels, seed=seed)
     terms = elbo_terms(model, x, batch_size=max(batch_size, 1), seed=seed, labels=labels)
     log_px = log_likelihood(model, x, k=k, batch_size=batch_size, seed=seed,
-                            progress=progress, labels=labels)
+                            progress=progress, labels=labels, precision=precision)
     n = log_px.shape[0]
     sem = float(log_px.std() / math.sqrt(n)) if n > 1 else float("nan")
     const = omitted_constant(model, x, labels=labels)
@@ -275,6 +333,6 @@ def evaluate(
         reconstruction=reconstruction, kl=terms.kl, gaussian_constant=const,
         dequantized_levels=deq, bits_per_dim=bits(nll), elbo_bits_per_dim=bits(negative_elbo),
         active_units=terms.active_units, latent_dim=len(terms.kl_per_dim),
-        kl_per_dim=list(terms.kl_per_dim), note=note,
+        kl_per_dim=list(terms.kl_per_dim), note=note, precision=precision,
     )
     return result, log_px

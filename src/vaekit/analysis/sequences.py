@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from vaekit.analysis.baselines import melody_baselines, text_baselines
-from vaekit.analysis.evaluate import elbo_terms
+from vaekit.analysis.evaluate import check_precision, elbo_terms, importance_log_weights_at
 from vaekit.analysis.latent import decode_latents, interpolate
 from vaekit.analysis.music_stats import MusicStatistics, music_statistics
 from vaekit.data.music import events as music
@@ -43,7 +43,6 @@ from vaekit.data.music import midi
 from vaekit.data.text import vocab as text
 from vaekit.errors import ConfigError, DataError
 from vaekit.models.vae import VAE
-from vaekit.objectives import importance_log_weights
 
 # Logits held at once in the importance-sampled NLL, (samples x batch x T x V) values:
 # bounds memory for any K (as analysis.evaluate.VALUES_PER_PASS does for images).
@@ -85,6 +84,7 @@ class SequenceEvaluation:
     free_bits: float  # nats per dimension it was trained with
     free_bits_floor: float  # free_bits * latent_dim: KL the objective did not penalise
     baselines: dict[str, dict]  # name -> BaselineScores.to_dict(), same sequences
+    precision: str = "fp32"  # of the IWAE passes' networks (the ELBO terms: always fp32)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -109,12 +109,15 @@ def _accuracies(model: VAE, x: torch.Tensor, batch_size: int
 
 @torch.no_grad()
 def sequence_log_likelihood(model: VAE, x: torch.Tensor, *, k: int, batch_size: int = 100,
-                            seed: int = 0, progress: Progress | None = None) -> torch.Tensor:
+                            seed: int = 0, progress: Progress | None = None,
+                            precision: str = "fp32") -> torch.Tensor:
     """log p(x) per sequence by importance sampling with K samples: (N,) float64, nats.
     The K samples go in chunks that hold at most LOGITS_PER_PASS logits; chunks combine
-    exactly (logsumexp of logsumexps). Seeded: its own generator."""
+    exactly (logsumexp of logsumexps). Seeded: its own generator. `precision`: of the
+    networks' passes (fp32 | bf16, as vaekit.analysis.evaluate.log_likelihood)."""
     if k < 1:
         raise ConfigError(f"the number of importance samples must be at least 1, got {k}")
+    check_precision(precision)
     if getattr(model, "autoencoder", False):
         raise ConfigError("an auto-encoder defines no likelihood p(x): nothing to evaluate")
     was_training = model.training
@@ -127,8 +130,9 @@ def sequence_log_likelihood(model: VAE, x: torch.Tensor, *, k: int, batch_size: 
         chunk = max(1, min(k, LOGITS_PER_PASS // (xb.numel() * vocab)))
         parts = []
         for start in range(0, k, chunk):
-            forward = model(xb, samples=min(chunk, k - start), generator=generator)
-            log_w = importance_log_weights(forward, xb)  # (c, B)
+            log_w = importance_log_weights_at(  # (c, B)
+                model, xb, samples=min(chunk, k - start), generator=generator,
+                precision=precision)
             parts.append(torch.logsumexp(log_w.double(), 0))  # (B,)
         out.append((torch.logsumexp(torch.stack(parts), 0) - math.log(k)).cpu())
         if progress is not None:
@@ -157,11 +161,14 @@ def evaluate_sequences(
     batch_size: int = 100,
     seed: int = 0,
     progress: Progress | None = None,
+    precision: str = "fp32",
 ) -> SequenceEvaluation:
     """Every score of a sequence VAE on sequences x (N, T) (see the module docstring),
     with the count baselines fitted on `train` (N', T) (none without it). Melodies are
     recognised by their likelihood having no padding class. `beta` and `free_bits` are
-    the run's training settings, reported beside the KL."""
+    the run's training settings, reported beside the KL. `precision`: of the IWAE
+    passes' networks (fp32 | bf16)."""
+    check_precision(precision)
     x = x.long()
     scored = _scored(model, x)
     tokens = int(scored.sum())
@@ -177,7 +184,7 @@ def evaluate_sequences(
                 "generated": float((hits_gen & events).sum()) / n_events}
     terms = elbo_terms(model, x, batch_size=batch_size, seed=seed)
     log_px = sequence_log_likelihood(model, x, k=k, batch_size=batch_size, seed=seed,
-                                     progress=progress)
+                                     progress=progress, precision=precision)
     n = x.shape[0]
     per_token = n / tokens
     sem = float(log_px.std() / math.sqrt(n)) * per_token if n > 1 else float("nan")
@@ -191,6 +198,7 @@ def evaluate_sequences(
         latent_dim=len(terms.kl_per_dim), beta=beta, free_bits=free_bits,
         free_bits_floor=free_bits * len(terms.kl_per_dim),
         baselines={} if train is None else _baselines(model, train.long(), x),
+        precision=precision,
     )
 
 
