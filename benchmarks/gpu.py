@@ -8,7 +8,7 @@ compiled steps, as in the CPU runs):
   dense   benchmarks/train_speed.py  (pytorch/examples' loop)
   conv    benchmarks/conv_speed.py   (the keras.io loop, transcribed to PyTorch)
   lstm    benchmarks/lstm_speed.py   (a tutorial loop with per-batch padding)
-  eval    benchmarks/eval_speed.py   (IWAE log p(x), K = 64)
+  eval    benchmarks/eval_speed.py   (IWAE log p(x), K = 64; fp32, then bf16 = evaluate --fast)
 
     python benchmarks/gpu.py [--epochs 3] [--out gpu-speed.txt]
 
@@ -38,6 +38,8 @@ def runs(epochs: int) -> dict[str, list[str]]:
         "conv": [str(HERE / "conv_speed.py"), "--epochs", str(epochs), *common],
         "lstm": [str(HERE / "lstm_speed.py"), "--epochs", str(epochs), *common],
         "eval": [str(HERE / "eval_speed.py"), "--n", "10000", "--k", "64", *common],
+        "eval-bf16": [str(HERE / "eval_speed.py"), "--n", "10000", "--k", "64",
+                      "--precision", "bf16", *common],
     }
 
 
@@ -66,7 +68,7 @@ def main() -> int:
             match = RATIO.match(line.strip())
             if match:
                 table.append((bench, match["who"], match["peer"], match["ratio"]))
-            elif bench == "eval" and PEAK.search(line):
+            elif bench.startswith("eval") and PEAK.search(line):
                 table.append((bench, line.split(":")[0], "the FLOP count", line.strip()))
     print(f"\nGPU speed table ({name}):")
     print("| benchmark | vaekit | against | result |\n|---|---|---|---|")

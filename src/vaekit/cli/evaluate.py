@@ -28,10 +28,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seed of the importance samples (or of the drawn samples)")
     p.add_argument("--fast", action="store_true",
                    help="run the networks of the log p(x) passes in bfloat16 (autocast; "
-                        "the log-densities stay float32): conv models 2-2.5x faster on a "
-                        "CPU with bf16 instructions; the mean log p(x) moved by at most "
-                        "0.03 standard errors in our checks, single examples' values by up "
-                        "to ~11 nats (README: Evaluation precision)")
+                        "the log-densities stay float32): on a CPU with bf16 instructions "
+                        "conv models 1.6-3x and LSTMs 1.4x faster, dense ones not; the mean "
+                        "log p(x) moved by at most 0.07 standard errors in our checks, one "
+                        "example's value by up to ~10 nats (README: Evaluation precision)")
     p.add_argument("--out", metavar="FILE.json", help="default RUN/evaluation.json (image "
                    "runs with --sample-quality: RUN/sample-quality-SAMPLER.json)")
     p.add_argument("--language-model", metavar="RUN",
