@@ -10,6 +10,7 @@ would take with the same global batch. Only rank 0 writes the run directory.
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -87,5 +88,8 @@ def barrier(info: DistInfo) -> None:
 
 
 def shutdown(info: DistInfo) -> None:
+    """Destroy the process group, and collect what held it, before the interpreter exits
+    (call it once nothing else references the group, e.g. after dropping DDP)."""
     if info.enabled and dist.is_initialized():
         dist.destroy_process_group()
+        gc.collect()

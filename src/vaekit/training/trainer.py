@@ -394,6 +394,13 @@ class Trainer:
         self.model.eval()
         if self.tensorboard is not None:
             self.tensorboard.close()
+        if self.dist.enabled:
+            # Every rank waits for rank 0's last evaluation, then lets go of DDP (its reducer
+            # holds the process group) so that the group is torn down now, while the
+            # interpreter is alive: torn down at exit, gloo's threads aborted a rank now
+            # and then (1 run in 6-10 under load, exit -6 after a finished run).
+            barrier(self.dist)
+            self.net = self.model
         shutdown(self.dist)
         return TrainResult(self.run_dir, self.config, self.model, self.metrics)
 
