@@ -40,7 +40,7 @@ def matmul_peak(dtype=torch.float32, seconds: float = 1.0, size: int = 2048,
 def ratio_line(who: str, peer: str, ratios: list[float]) -> str:
     """The summary line every speed benchmark ends with (benchmarks/gpu.py parses it):
     the median of the per-epoch ratios; with an even count, the mean of the two middle
-    ones (not the upper of them, which overstated every even-length run until 2026-12-01)."""
+    ones (train_speed.py and Floor.summary took the upper of them until 2026-12-01)."""
     return f"{who}: median speed-up over {peer} {statistics.median(ratios):.2f}x"
 
 

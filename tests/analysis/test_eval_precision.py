@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from vaekit.analysis.evaluate import (
+    _as_float32,
     evaluate,
     importance_log_weights_at,
     log_likelihood,
@@ -39,6 +40,10 @@ def test_bf16_runs_the_networks_in_bf16_and_the_densities_in_float32():
     fp32 = importance_log_weights_at(model, x, samples=3, generator=g())
     bf16 = importance_log_weights_at(model, x, samples=3, generator=g(), precision="bf16")
     assert fp32.dtype == bf16.dtype == torch.float32 and bf16.shape == (3, 8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = _as_float32(model(x, samples=3, generator=g()))
+    assert {t.dtype for t in (out.z, out.q_mean, out.q_log_std, out.p_x.logits)} == {
+        torch.float32}
     assert not torch.equal(fp32, bf16)  # the networks did round
     # ... by bf16's rounding of the logits, not more: well under a nat over 256 pixels
     assert (fp32 - bf16).abs().max() < 1.0
@@ -76,6 +81,32 @@ def test_sequence_log_weights_sum_in_float32():
     whole32 = sequence_log_likelihood(model, x, k=8)
     whole16 = sequence_log_likelihood(model, x, k=8, precision="bf16")
     assert 0 < (whole32 - whole16).abs().max() < 0.1
+
+
+def test_confident_posteriors_are_sampled_in_float32():
+    """sigma = e^-6 around |mean| = 3, where bf16's spacing (0.016) is 6 sigma: z must be
+    formed in float32, or log q(z|x) is evaluated many sigma from where z was drawn (the
+    first version of --fast moved this estimate by about 10 standard errors)."""
+    torch.manual_seed(0)
+    model = build_vae(ModelConfig(hidden=(32,), latent_dim=4, likelihood="bernoulli",
+                                  input_shape=(1, 8, 8))).eval()
+    heads = model.encoder
+    with torch.no_grad():
+        heads.mean.weight.mul_(0.1)
+        heads.mean.bias.fill_(3.0)
+        heads.log_std.weight.zero_()
+        heads.log_std.bias.fill_(-6.0)
+    x = torch.bernoulli(torch.full((50, 1, 8, 8), 0.4),
+                        generator=torch.Generator().manual_seed(3))
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(x, samples=2, generator=g())
+    assert out.q_mean.dtype == torch.bfloat16 and out.z.dtype == torch.float32
+    fp32 = log_likelihood(model, x, k=16)
+    bf16 = log_likelihood(model, x, k=16, precision="bf16")
+    sem = float(fp32.std() / math.sqrt(len(fp32)))
+    assert abs(float(bf16.mean() - fp32.mean())) < 0.1 * sem
+    assert (bf16 - fp32).abs().max() < 1.0
 
 
 @pytest.mark.parametrize("precision", ["fp16", "bfloat16", ""])

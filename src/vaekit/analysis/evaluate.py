@@ -21,11 +21,11 @@ so the bits per dimension compare with published ones (Theis et al. 2016, sec. 3
 
 Precision. The IWAE passes run in float32 by default. `precision="bf16"` (`vaekit
 evaluate --fast`) runs the networks under bfloat16 autocast and everything after them
-(log-densities, their sums over pixels and latents, the logsumexp over K) in float32 and
-float64. Measured (README, "Evaluation precision"; benchmarks/eval_precision.py): conv
-models 1.6-3x faster, LSTMs 1.4x, dense ones not at all; the mean log p(x) moved by at
-most 0.07 of its standard error, but one example's value by up to about 10 nats, so it
-is not the default.
+(z = mean + sigma * eps with float32 noise, the log-densities, their sums over pixels and
+latents, the logsumexp over K) in float32 and float64. Measured (README, "Evaluation
+precision"; benchmarks/eval_precision.py): conv models 1.6-3x faster, LSTMs 1.4x, dense
+ones not at all; the mean log p(x) moved by at most 0.1 of its standard error, one
+example's value by up to about 0.7 nats, so it is not the default.
 """
 
 from __future__ import annotations
@@ -64,9 +64,10 @@ def _float32(value: Any) -> Any:
 def _as_float32(out: VAEOutput) -> VAEOutput:
     """The forward's tensors, and its likelihood's, in float32."""
     p_x = out.p_x
-    if dataclasses.is_dataclass(p_x):
-        p_x = dataclasses.replace(p_x, **{f.name: _float32(getattr(p_x, f.name))
-                                          for f in dataclasses.fields(p_x) if f.init})
+    if not dataclasses.is_dataclass(p_x):  # every likelihood of vaekit.models is one
+        raise TypeError(f"cannot take a {type(p_x).__name__} to float32: not a dataclass")
+    p_x = dataclasses.replace(p_x, **{f.name: _float32(getattr(p_x, f.name))
+                                      for f in dataclasses.fields(p_x) if f.init})
     return dataclasses.replace(out, p_x=p_x, z=_float32(out.z), q_mean=_float32(out.q_mean),
                                q_log_std=_float32(out.q_log_std))
 

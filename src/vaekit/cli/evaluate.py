@@ -30,8 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run the networks of the log p(x) passes in bfloat16 (autocast; "
                         "the log-densities stay float32): on a CPU with bf16 instructions "
                         "conv models 1.6-3x and LSTMs 1.4x faster, dense ones not; the mean "
-                        "log p(x) moved by at most 0.07 standard errors in our checks, one "
-                        "example's value by up to ~10 nats (README: Evaluation precision)")
+                        "log p(x) moved by at most 0.1 standard errors in our checks, one "
+                        "example's value by up to ~0.7 nats (README: Evaluation precision)")
     p.add_argument("--out", metavar="FILE.json", help="default RUN/evaluation.json (image "
                    "runs with --sample-quality: RUN/sample-quality-SAMPLER.json)")
     p.add_argument("--language-model", metavar="RUN",

@@ -167,7 +167,11 @@ class VAE(nn.Module):
                              q_log_std=None, p_z=self.prior)
         if eps is None:
             shape = mean.shape if samples == 1 else (samples, *mean.shape)
-            eps = torch.randn(shape, generator=generator, device=mean.device, dtype=mean.dtype)
+            # At least float32: under bf16 autocast the heads are bf16, whose spacing (0.016
+            # near |mean| = 3) can exceed sigma; with float32 noise, z below is formed in
+            # float32 (by promotion) and sits where log q(z|x) will be evaluated.
+            eps = torch.randn(shape, generator=generator, device=mean.device,
+                              dtype=torch.promote_types(mean.dtype, torch.float32))
         # Reparameterisation (Kingma & Welling 2014, eq. 10): z = mean + sigma * eps.
         z = mean + log_std.exp() * eps  # (B, D) or (K, B, D)
         if z.ndim == 2:
