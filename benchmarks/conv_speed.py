@@ -162,6 +162,8 @@ def main() -> int:
     parser.add_argument("--keras-python", help="an interpreter with TensorFlow for the real "
                         "keras.io example (default: this one, if it has TensorFlow)")
     args = parser.parse_args()
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
     torch.set_num_threads(args.threads)
     data = load_dataset("mnist")
     images = (data.train.x[:, 0] * 255).round().to(torch.uint8).numpy()

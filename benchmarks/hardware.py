@@ -41,6 +41,8 @@ def ratio_line(who: str, peer: str, ratios: list[float]) -> str:
     """The summary line every speed benchmark ends with (benchmarks/gpu.py parses it):
     the median of the per-epoch ratios; with an even count, the mean of the two middle
     ones (train_speed.py and Floor.summary took the upper of them until 2026-12-01)."""
+    if not ratios:
+        raise ValueError(f"{who}: no epochs were timed, so there is no median speed-up")
     return f"{who}: median speed-up over {peer} {statistics.median(ratios):.2f}x"
 
 

@@ -98,6 +98,8 @@ def main() -> int:
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:K=V,...")
     parser.add_argument("--only", nargs="+", help="time only these vaekit variants")
     args = parser.parse_args()
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
     torch.set_num_threads(args.threads)
     data = load_dataset("nottingham")
     windows = data.train.x.numpy()

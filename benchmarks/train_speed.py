@@ -124,6 +124,8 @@ def main() -> int:
                         help="vaekit variants to time, PRECISION[+compile] (each against the "
                         "same tutorial; compile time falls in the first epoch)")
     args = parser.parse_args()
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
     torch.set_num_threads(args.threads)
 
     data = load_dataset("mnist")

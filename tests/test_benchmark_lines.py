@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import gpu  # noqa: E402  (benchmarks/gpu.py, a script folder)
 import hardware  # noqa: E402
@@ -31,3 +33,8 @@ def test_gpu_table_parses_the_line():
     assert match is not None
     assert (match["who"], match["peer"], match["ratio"]) == (
         "vaekit fp32-fast", "the keras.io example (TensorFlow)", "1.50")
+
+
+def test_no_epochs_is_a_clear_error_not_a_number():
+    with pytest.raises(ValueError, match="no epochs were timed"):
+        hardware.ratio_line("vaekit fast", "the tutorial", [])

@@ -73,6 +73,8 @@ def _as_float32(out: VAEOutput) -> VAEOutput:
 
 
 def check_precision(precision: str) -> None:
+    """Every pass checks it (`_networks_in`); `evaluate` and `evaluate_sequences` also
+    check it first, before their ELBO and accuracy passes."""
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
 
@@ -190,7 +192,6 @@ def log_likelihood(
     if k < 1:
         raise ConfigError(f"the number of importance samples must be at least 1, got {k}")
     check_evaluable(model)
-    check_precision(precision)
     was_training = model.training
     model.eval()
     generator = torch.Generator(device=model.device).manual_seed(seed)

@@ -117,7 +117,6 @@ def sequence_log_likelihood(model: VAE, x: torch.Tensor, *, k: int, batch_size: 
     networks' passes (fp32 | bf16, as vaekit.analysis.evaluate.log_likelihood)."""
     if k < 1:
         raise ConfigError(f"the number of importance samples must be at least 1, got {k}")
-    check_precision(precision)
     if getattr(model, "autoencoder", False):
         raise ConfigError("an auto-encoder defines no likelihood p(x): nothing to evaluate")
     was_training = model.training
